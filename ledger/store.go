@@ -1,0 +1,96 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"chengdui"
+)
+
+// Store is what the ledger needs from storage. The sqlite and postgres
+// packages implement it; storetest checks that both behave the same.
+type Store interface {
+	// CreateAsset inserts an asset; an identical existing one is returned,
+	// another one with the same code fails with EExists.
+	CreateAsset(ctx context.Context, a chengdui.Asset) (chengdui.Asset, error)
+	Asset(ctx context.Context, code string) (chengdui.Asset, error)
+	Assets(ctx context.Context) ([]chengdui.Asset, error)
+	// CreateAccount inserts an account with zero balances; idempotent like
+	// CreateAsset. Codes: EAssetNotFound, EExists.
+	CreateAccount(ctx context.Context, a chengdui.Account) (chengdui.Account, error)
+	Account(ctx context.Context, id string) (chengdui.Account, error)
+	// Accounts lists accounts ordered by id, after the cursor.
+	Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error)
+	Transfer(ctx context.Context, id string) (chengdui.Transfer, error)
+	// Transfers lists committed transfers in seq order.
+	Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error)
+	// PendingStatus returns the state of a pending transfer.
+	PendingStatus(ctx context.Context, id string) (chengdui.PendingStatus, error)
+	// ExpiredPending lists open pending transfers whose deadline is at or
+	// before now.
+	ExpiredPending(ctx context.Context, now time.Time, limit int) ([]string, error)
+	Head(ctx context.Context) (Head, error)
+	// Commit runs fn in one write transaction holding the journal head lock.
+	// If fn returns an error, nothing of it is kept.
+	Commit(ctx context.Context, fn func(BatchTx) error) error
+}
+
+// BatchTx is the view of the store inside a commit.
+type BatchTx interface {
+	Head() (Head, error)
+	// Transfers returns the committed transfers among ids.
+	Transfers(ids []string) (map[string]chengdui.Transfer, error)
+	// Accounts returns the accounts among ids, locked for this transaction.
+	Accounts(ids []string) (map[string]chengdui.Account, error)
+	// Pending returns the pending states among ids.
+	Pending(ids []string) (map[string]PendingState, error)
+	// Write stores the batch's outcome.
+	Write(b *Batch) error
+}
+
+// PendingState is the stored state of a pending transfer.
+type PendingState struct {
+	ID        string
+	Status    chengdui.PendingStatus
+	ExpiresAt time.Time // zero: never
+}
+
+// Batch is what one commit writes.
+type Batch struct {
+	Transfers []chengdui.Transfer // new, in seq order, with Seq, Asset, Timestamp and Hash set
+	Accounts  []chengdui.Account  // accounts whose balances changed, final values
+	Pending   []PendingState      // inserted or changed pending states
+	Head      Head
+}
+
+// Head is the journal's state after the last commit: the tree head plus the
+// compact range that lets the next commit extend the Merkle log without
+// reading old leaves.
+type Head struct {
+	chengdui.TreeHead
+	Compact [][]byte
+}
+
+// EncodeMetadata is the stored form of metadata: JSON with sorted keys, or
+// "" when empty. Both storage adapters use it.
+func EncodeMetadata(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(m) // a map[string]string always marshals
+	return string(b)
+}
+
+// DecodeMetadata parses EncodeMetadata's output.
+func DecodeMetadata(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("stored metadata: %w", err)
+	}
+	return m, nil
+}

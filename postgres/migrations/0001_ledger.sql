@@ -1,0 +1,55 @@
+-- Ledger: assets, accounts, the append-only journal of transfers, pending
+-- states and the journal head. Amounts are NUMERIC(39,0): 128-bit exact.
+CREATE TABLE assets (
+    code       TEXT PRIMARY KEY,
+    network    TEXT NOT NULL,
+    decimals   INTEGER NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE accounts (
+    id              TEXT PRIMARY KEY,
+    asset           TEXT NOT NULL REFERENCES assets (code),
+    flags           INTEGER NOT NULL,
+    code            INTEGER NOT NULL,
+    metadata        TEXT NOT NULL,
+    debits_pending  NUMERIC(39, 0) NOT NULL,
+    debits_posted   NUMERIC(39, 0) NOT NULL,
+    credits_pending NUMERIC(39, 0) NOT NULL,
+    credits_posted  NUMERIC(39, 0) NOT NULL,
+    created_at      BIGINT NOT NULL
+);
+
+CREATE TABLE transfers (
+    seq               BIGINT PRIMARY KEY,
+    id                TEXT NOT NULL UNIQUE,
+    debit_account_id  TEXT NOT NULL,
+    credit_account_id TEXT NOT NULL,
+    asset             TEXT NOT NULL,
+    amount            NUMERIC(39, 0) NOT NULL,
+    pending_id        TEXT NOT NULL,
+    timeout           BIGINT NOT NULL,
+    code              INTEGER NOT NULL,
+    flags             INTEGER NOT NULL,
+    metadata          TEXT NOT NULL,
+    created_at        BIGINT NOT NULL,
+    hash              BYTEA NOT NULL
+);
+CREATE INDEX transfers_debit ON transfers (debit_account_id, seq);
+CREATE INDEX transfers_credit ON transfers (credit_account_id, seq);
+
+CREATE TABLE pending_transfers (
+    id         TEXT PRIMARY KEY,
+    status     SMALLINT NOT NULL,
+    expires_at BIGINT NOT NULL -- unix microseconds; 0: never
+);
+CREATE INDEX pending_transfers_open ON pending_transfers (expires_at) WHERE status = 1 AND expires_at > 0;
+
+CREATE TABLE ledger_head (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    size        BIGINT NOT NULL,
+    chain_hash  BYTEA NOT NULL,
+    merkle_root BYTEA NOT NULL,
+    compact     BYTEA NOT NULL
+);
+INSERT INTO ledger_head (id, size, chain_hash, merkle_root, compact) VALUES (1, 0, '', '', '');

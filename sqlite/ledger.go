@@ -1,0 +1,412 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"chengdui"
+	"chengdui/ledger"
+)
+
+var _ ledger.Store = (*DB)(nil)
+
+const transferCols = `seq, id, debit_account_id, credit_account_id, asset, amount, pending_id, timeout, code, flags, metadata, created_at, hash`
+const accountCols = `id, asset, flags, code, metadata, debits_pending, debits_posted, credits_pending, credits_posted, created_at`
+
+// CreateAsset implements ledger.Store.
+func (d *DB) CreateAsset(ctx context.Context, a chengdui.Asset) (chengdui.Asset, error) {
+	_, err := d.write.ExecContext(ctx, `INSERT INTO assets (code, network, decimals, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (code) DO NOTHING`, a.Code, a.Network, a.Decimals, a.CreatedAt.UnixMicro())
+	if err != nil {
+		return chengdui.Asset{}, err
+	}
+	got, err := d.Asset(ctx, a.Code)
+	if err != nil {
+		return got, err
+	}
+	if got.Network != a.Network || got.Decimals != a.Decimals {
+		return got, chengdui.Errorf(chengdui.EExists, "asset %s already exists on %s with %d decimals", got.Code, got.Network, got.Decimals)
+	}
+	return got, nil
+}
+
+// Asset implements ledger.Store.
+func (d *DB) Asset(ctx context.Context, code string) (chengdui.Asset, error) {
+	var a chengdui.Asset
+	var created int64
+	err := d.read.QueryRowContext(ctx, `SELECT code, network, decimals, created_at FROM assets WHERE code = ?`, code).
+		Scan(&a.Code, &a.Network, &a.Decimals, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, chengdui.Errorf(chengdui.EAssetNotFound, "asset %q does not exist", code)
+	}
+	a.CreatedAt = time.UnixMicro(created).UTC()
+	return a, err
+}
+
+// Assets implements ledger.Store.
+func (d *DB) Assets(ctx context.Context) ([]chengdui.Asset, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT code, network, decimals, created_at FROM assets ORDER BY code`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []chengdui.Asset
+	for rows.Next() {
+		var a chengdui.Asset
+		var created int64
+		if err := rows.Scan(&a.Code, &a.Network, &a.Decimals, &created); err != nil {
+			return nil, err
+		}
+		a.CreatedAt = time.UnixMicro(created).UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// CreateAccount implements ledger.Store.
+func (d *DB) CreateAccount(ctx context.Context, a chengdui.Account) (chengdui.Account, error) {
+	if _, err := d.Asset(ctx, a.Asset); err != nil {
+		return chengdui.Account{}, err
+	}
+	_, err := d.write.ExecContext(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES (?, ?, ?, ?, ?, '0', '0', '0', '0', ?)
+		ON CONFLICT (id) DO NOTHING`, a.ID, a.Asset, a.Flags, a.Code, ledger.EncodeMetadata(a.Metadata), a.CreatedAt.UnixMicro())
+	if err != nil {
+		return chengdui.Account{}, err
+	}
+	got, err := d.Account(ctx, a.ID)
+	if err != nil {
+		return got, err
+	}
+	if got.Asset != a.Asset || got.Flags != a.Flags || got.Code != a.Code || ledger.EncodeMetadata(got.Metadata) != ledger.EncodeMetadata(a.Metadata) {
+		return got, chengdui.Errorf(chengdui.EExists, "account %q already exists with other properties", a.ID)
+	}
+	return got, nil
+}
+
+// Account implements ledger.Store.
+func (d *DB) Account(ctx context.Context, id string) (chengdui.Account, error) {
+	a, err := scanAccount(d.read.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, chengdui.Errorf(chengdui.EAccountNotFound, "account %q does not exist", id)
+	}
+	return a, err
+}
+
+// Accounts implements ledger.Store.
+func (d *DB) Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []chengdui.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Transfer implements ledger.Store.
+func (d *DB) Transfer(ctx context.Context, id string) (chengdui.Transfer, error) {
+	t, err := scanTransfer(d.read.QueryRowContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, chengdui.Errorf(chengdui.ENotFound, "transfer %q does not exist", id)
+	}
+	return t, err
+}
+
+// Transfers implements ledger.Store.
+func (d *DB) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var rows *sql.Rows
+	var err error
+	if f.AccountID != "" {
+		rows, err = d.read.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq IN (
+			SELECT seq FROM transfers WHERE debit_account_id = ?1 AND seq > ?2
+			UNION ALL SELECT seq FROM transfers WHERE credit_account_id = ?1 AND seq > ?2) ORDER BY seq LIMIT ?3`,
+			f.AccountID, f.AfterSeq, f.Limit)
+	} else {
+		rows, err = d.read.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?`, f.AfterSeq, f.Limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []chengdui.Transfer
+	for rows.Next() {
+		t, err := scanTransfer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// PendingStatus implements ledger.Store.
+func (d *DB) PendingStatus(ctx context.Context, id string) (chengdui.PendingStatus, error) {
+	var s chengdui.PendingStatus
+	err := d.read.QueryRowContext(ctx, `SELECT status FROM pending_transfers WHERE id = ?`, id).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, chengdui.Errorf(chengdui.EPendingNotFound, "no pending transfer %q", id)
+	}
+	return s, err
+}
+
+// ExpiredPending implements ledger.Store.
+func (d *DB) ExpiredPending(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT id FROM pending_transfers WHERE status = 1 AND expires_at > 0 AND expires_at <= ?
+		ORDER BY expires_at LIMIT ?`, now.UnixMicro(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Head implements ledger.Store.
+func (d *DB) Head(ctx context.Context) (ledger.Head, error) {
+	return scanHead(d.read.QueryRowContext(ctx, `SELECT size, chain_hash, merkle_root, compact FROM ledger_head WHERE id = 1`))
+}
+
+// Commit implements ledger.Store. The transaction begins IMMEDIATE, so it
+// holds SQLite's write lock from the start: the head it reads stays current.
+func (d *DB) Commit(ctx context.Context, fn func(ledger.BatchTx) error) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		return fn(&batchTx{ctx: ctx, tx: tx})
+	})
+}
+
+type batchTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (b *batchTx) Head() (ledger.Head, error) {
+	return scanHead(b.tx.QueryRowContext(b.ctx, `SELECT size, chain_hash, merkle_root, compact FROM ledger_head WHERE id = 1`))
+}
+
+// chunk bounds the parameters of one IN list.
+const chunk = 500
+
+func inList(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func (b *batchTx) query(prefix string, ids []string, each func(*sql.Rows) error) error {
+	for len(ids) > 0 {
+		n := min(len(ids), chunk)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		rows, err := b.tx.QueryContext(b.ctx, prefix+"("+inList(n)+")", args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func (b *batchTx) Transfers(ids []string) (map[string]chengdui.Transfer, error) {
+	out := map[string]chengdui.Transfer{}
+	err := b.query(`SELECT `+transferCols+` FROM transfers WHERE id IN `, ids, func(r *sql.Rows) error {
+		t, err := scanTransfer(r)
+		out[t.ID] = t
+		return err
+	})
+	return out, err
+}
+
+func (b *batchTx) Accounts(ids []string) (map[string]chengdui.Account, error) {
+	out := make(map[string]chengdui.Account, len(ids))
+	err := b.query(`SELECT `+accountCols+` FROM accounts WHERE id IN `, ids, func(r *sql.Rows) error {
+		a, err := scanAccount(r)
+		out[a.ID] = a
+		return err
+	})
+	return out, err
+}
+
+func (b *batchTx) Pending(ids []string) (map[string]ledger.PendingState, error) {
+	out := map[string]ledger.PendingState{}
+	err := b.query(`SELECT id, status, expires_at FROM pending_transfers WHERE id IN `, ids, func(r *sql.Rows) error {
+		var p ledger.PendingState
+		var exp int64
+		if err := r.Scan(&p.ID, &p.Status, &exp); err != nil {
+			return err
+		}
+		if exp > 0 {
+			p.ExpiresAt = time.UnixMicro(exp).UTC()
+		}
+		out[p.ID] = p
+		return nil
+	})
+	return out, err
+}
+
+// rowsPerInsert rows go into one multi-row INSERT: fewer statements, less
+// per-call overhead in the pure-Go driver.
+const rowsPerInsert = 64
+
+func (b *batchTx) Write(w *ledger.Batch) error {
+	if err := b.insertTransfers(w.Transfers); err != nil {
+		return err
+	}
+	if len(w.Accounts) > 0 {
+		st, err := b.tx.PrepareContext(b.ctx, `UPDATE accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, credits_posted = ? WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, a := range w.Accounts {
+			if _, err := st.ExecContext(b.ctx, a.DebitsPending.String(), a.DebitsPosted.String(), a.CreditsPending.String(), a.CreditsPosted.String(), a.ID); err != nil {
+				return err
+			}
+		}
+	}
+	if len(w.Pending) > 0 {
+		st, err := b.tx.PrepareContext(b.ctx, `INSERT INTO pending_transfers (id, status, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET status = excluded.status`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, p := range w.Pending {
+			if _, err := st.ExecContext(b.ctx, p.ID, p.Status, unixMicro(p.ExpiresAt)); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := b.tx.ExecContext(b.ctx, `UPDATE ledger_head SET size = ?, chain_hash = ?, merkle_root = ?, compact = ? WHERE id = 1`,
+		w.Head.Size, w.Head.ChainHash, w.Head.MerkleRoot, ledger.EncodeCompact(w.Head.Compact))
+	return err
+}
+
+func (b *batchTx) insertTransfers(ts []chengdui.Transfer) error {
+	const cols = 13
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, rowsPerInsert*cols)
+	for len(ts) > 0 {
+		n := min(len(ts), rowsPerInsert)
+		args = args[:0]
+		for i := range ts[:n] {
+			t := &ts[i]
+			args = append(args, t.Seq, t.ID, t.DebitAccountID, t.CreditAccountID, t.Asset, t.Amount.String(), t.PendingID,
+				t.Timeout, t.Code, t.Flags, ledger.EncodeMetadata(t.Metadata), t.Timestamp.UnixMicro(), t.Hash)
+		}
+		q := `INSERT INTO transfers (` + transferCols + `) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
+		var err error
+		if n == rowsPerInsert {
+			if full == nil {
+				if full, err = b.tx.PrepareContext(b.ctx, q); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(b.ctx, args...)
+		} else {
+			_, err = b.tx.ExecContext(b.ctx, q, args...)
+		}
+		if err != nil {
+			return fmt.Errorf("insert transfers: %w", err)
+		}
+		ts = ts[n:]
+	}
+	return nil
+}
+
+func unixMicro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanAccount(r scanner) (chengdui.Account, error) {
+	var a chengdui.Account
+	var md, dp, dpo, cp, cpo string
+	var created int64
+	if err := r.Scan(&a.ID, &a.Asset, &a.Flags, &a.Code, &md, &dp, &dpo, &cp, &cpo, &created); err != nil {
+		return a, err
+	}
+	var err error
+	a.CreatedAt = time.UnixMicro(created).UTC()
+	if a.Metadata, err = ledger.DecodeMetadata(md); err != nil {
+		return a, err
+	}
+	for _, f := range []struct {
+		dst *chengdui.Amount
+		s   string
+	}{{&a.DebitsPending, dp}, {&a.DebitsPosted, dpo}, {&a.CreditsPending, cp}, {&a.CreditsPosted, cpo}} {
+		if *f.dst, err = chengdui.ParseUnits(f.s); err != nil {
+			return a, fmt.Errorf("account %q: stored balance %q: %w", a.ID, f.s, err)
+		}
+	}
+	return a, nil
+}
+
+func scanTransfer(r scanner) (chengdui.Transfer, error) {
+	var t chengdui.Transfer
+	var amount, md string
+	var created int64
+	if err := r.Scan(&t.Seq, &t.ID, &t.DebitAccountID, &t.CreditAccountID, &t.Asset, &amount, &t.PendingID,
+		&t.Timeout, &t.Code, &t.Flags, &md, &created, &t.Hash); err != nil {
+		return t, err
+	}
+	var err error
+	t.Timestamp = time.UnixMicro(created).UTC()
+	if t.Metadata, err = ledger.DecodeMetadata(md); err != nil {
+		return t, err
+	}
+	if t.Amount, err = chengdui.ParseUnits(amount); err != nil {
+		return t, fmt.Errorf("transfer %q: stored amount %q: %w", t.ID, amount, err)
+	}
+	return t, nil
+}
+
+func scanHead(r scanner) (ledger.Head, error) {
+	var h ledger.Head
+	var compact []byte
+	if err := r.Scan(&h.Size, &h.ChainHash, &h.MerkleRoot, &compact); err != nil {
+		return h, fmt.Errorf("journal head: %w", err)
+	}
+	var err error
+	h.Compact, err = ledger.DecodeCompact(compact)
+	return h, err
+}

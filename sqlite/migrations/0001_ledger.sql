@@ -1,0 +1,56 @@
+-- Ledger: assets, accounts, the append-only journal of transfers, pending
+-- states and the journal head. Amounts are decimal TEXT: SQLite has no
+-- 128-bit integers and NUMERIC affinity would turn big values into floats.
+CREATE TABLE assets (
+    code       TEXT PRIMARY KEY,
+    network    TEXT NOT NULL,
+    decimals   INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE accounts (
+    id              TEXT PRIMARY KEY,
+    asset           TEXT NOT NULL REFERENCES assets (code),
+    flags           INTEGER NOT NULL,
+    code            INTEGER NOT NULL,
+    metadata        TEXT NOT NULL,
+    debits_pending  TEXT NOT NULL,
+    debits_posted   TEXT NOT NULL,
+    credits_pending TEXT NOT NULL,
+    credits_posted  TEXT NOT NULL,
+    created_at      INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE transfers (
+    seq               INTEGER PRIMARY KEY,
+    id                TEXT NOT NULL UNIQUE,
+    debit_account_id  TEXT NOT NULL,
+    credit_account_id TEXT NOT NULL,
+    asset             TEXT NOT NULL,
+    amount            TEXT NOT NULL,
+    pending_id        TEXT NOT NULL,
+    timeout           INTEGER NOT NULL,
+    code              INTEGER NOT NULL,
+    flags             INTEGER NOT NULL,
+    metadata          TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    hash              BLOB NOT NULL
+) STRICT;
+CREATE INDEX transfers_debit ON transfers (debit_account_id, seq);
+CREATE INDEX transfers_credit ON transfers (credit_account_id, seq);
+
+CREATE TABLE pending_transfers (
+    id         TEXT PRIMARY KEY,
+    status     INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL -- unix microseconds; 0: never
+) STRICT;
+CREATE INDEX pending_transfers_open ON pending_transfers (expires_at) WHERE status = 1 AND expires_at > 0;
+
+CREATE TABLE ledger_head (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    size        INTEGER NOT NULL,
+    chain_hash  BLOB NOT NULL,
+    merkle_root BLOB NOT NULL,
+    compact     BLOB NOT NULL
+) STRICT;
+INSERT INTO ledger_head (id, size, chain_hash, merkle_root, compact) VALUES (1, 0, x'', x'', x'');
