@@ -236,6 +236,15 @@ func (e *Engine) commit(ctx context.Context, batch []*request) {
 		}
 		return tx.Write(b)
 	})
+	if err != nil && len(live) > 1 && ctx.Err() == nil {
+		// One request may have poisoned the batch (a row the database
+		// refuses): commit each alone so the others are not held hostage.
+		e.log.Warn("group commit failed; committing its requests one by one", "err", err, "requests", len(live))
+		for _, r := range live {
+			e.commit(ctx, []*request{r})
+		}
+		return
+	}
 	var refused []string
 	for i, r := range live {
 		if err != nil {
@@ -265,14 +274,18 @@ func collectIDs(reqs []*request) (ids, accountIDs, pendingIDs []string) {
 	for _, r := range reqs {
 		for i := range r.ts {
 			t := &r.ts[i]
-			ids = append(ids, t.ID)
+			// Malformed ids are refused by the rules; they must not
+			// reach the database, where they could fail the whole batch.
+			if validID(t.ID) {
+				ids = append(ids, t.ID)
+			}
 			for _, a := range []string{t.DebitAccountID, t.CreditAccountID} {
-				if a != "" && !seenAcc[a] {
+				if validID(a) && !seenAcc[a] {
 					seenAcc[a] = true
 					accountIDs = append(accountIDs, a)
 				}
 			}
-			if t.PendingID != "" && !seenPend[t.PendingID] {
+			if validID(t.PendingID) && !seenPend[t.PendingID] {
 				seenPend[t.PendingID] = true
 				pendingIDs = append(pendingIDs, t.PendingID)
 				ids = append(ids, t.PendingID)

@@ -131,8 +131,13 @@ func (s *state) apply(t chengdui.Transfer, internal bool) chengdui.TransferResul
 
 // validateShape checks what can be checked without storage.
 func validateShape(t *chengdui.Transfer, internal bool) error {
-	if t.ID == "" || len(t.ID) > MaxIDLength || !utf8.ValidString(t.ID) {
-		return chengdui.Errorf(chengdui.EInvalid, "transfer id must be 1 to %d bytes of UTF-8", MaxIDLength)
+	if !validID(t.ID) {
+		return chengdui.Errorf(chengdui.EInvalid, "transfer id must be 1 to %d bytes of UTF-8 without control characters", MaxIDLength)
+	}
+	for _, ref := range []string{t.DebitAccountID, t.CreditAccountID, t.PendingID} {
+		if ref != "" && !validID(ref) {
+			return chengdui.Errorf(chengdui.EInvalid, "transfer %q: account and pending ids must be 1 to %d bytes of UTF-8 without control characters", clipID(t.ID), MaxIDLength)
+		}
 	}
 	allowed := chengdui.TransferFlags(0)
 	if internal {
@@ -164,6 +169,21 @@ func validateShape(t *chengdui.Transfer, internal bool) error {
 		return chengdui.Errorf(chengdui.EInvalid, "transfer %q: metadata exceeds %d bytes", clipID(t.ID), MaxMetadataLength)
 	}
 	return nil
+}
+
+// validID accepts what every storage engine stores as text: 1 to
+// MaxIDLength bytes of UTF-8 without control characters (PostgreSQL refuses
+// NUL in text).
+func validID(s string) bool {
+	if s == "" || len(s) > MaxIDLength || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // sameBody compares a request with a committed transfer of the same id.

@@ -24,9 +24,9 @@ var migrationFS embed.FS
 
 // DB is a SQLite database file.
 type DB struct {
-	path   string
-	write  *sql.DB // one connection: SQLite has one writer
-	read   *sql.DB
+	path  string
+	write *sql.DB // one connection: SQLite has one writer
+	read  *sql.DB
 }
 
 // Open opens (creating if needed) the database at path. Call Migrate before

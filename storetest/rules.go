@@ -68,6 +68,9 @@ func testRefusals(t *testing.T, f Factory) {
 		{"client sets expiry", chengdui.Transfer{ID: "r15", PendingID: "hold", Flags: chengdui.VoidPending | chengdui.Expiry}, chengdui.EInvalidFlags},
 		{"timeout on posted", chengdui.Transfer{ID: "r16", DebitAccountID: "bank", CreditAccountID: "bob", Amount: amt(1), Timeout: 5}, chengdui.EInvalid},
 		{"pending id on plain", chengdui.Transfer{ID: "r17", DebitAccountID: "bank", CreditAccountID: "bob", Amount: amt(1), PendingID: "hold"}, chengdui.EInvalid},
+		{"NUL in id", chengdui.Transfer{ID: "a\x00b", DebitAccountID: "bank", CreditAccountID: "bob", Amount: amt(1)}, chengdui.EInvalid},
+		{"NUL in account", chengdui.Transfer{ID: "r19", DebitAccountID: "bank\x00", CreditAccountID: "bob", Amount: amt(1)}, chengdui.EInvalid},
+		{"invalid UTF-8 pending id", chengdui.Transfer{ID: "r20", PendingID: "\xff", Flags: chengdui.PostPending}, chengdui.EInvalid},
 		{"empty id", chengdui.Transfer{DebitAccountID: "bank", CreditAccountID: "bob", Amount: amt(1)}, chengdui.EInvalid},
 		{"id too long", chengdui.Transfer{ID: string(make([]byte, 129)), DebitAccountID: "bank", CreditAccountID: "bob", Amount: amt(1)}, chengdui.EInvalid},
 	}

@@ -1,0 +1,320 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"chengdui"
+	"chengdui/ledger"
+
+	"github.com/jackc/pgx/v5"
+)
+
+var _ ledger.Store = (*DB)(nil)
+
+const transferCols = `seq, id, debit_account_id, credit_account_id, asset, amount::text, pending_id, timeout, code, flags, metadata, created_at, hash`
+const accountCols = `id, asset, flags, code, metadata, debits_pending::text, debits_posted::text, credits_pending::text, credits_posted::text, created_at`
+
+// CreateAsset implements ledger.Store.
+func (d *DB) CreateAsset(ctx context.Context, a chengdui.Asset) (chengdui.Asset, error) {
+	_, err := d.pool.Exec(ctx, `INSERT INTO assets (code, network, decimals, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (code) DO NOTHING`, a.Code, a.Network, int(a.Decimals), a.CreatedAt.UnixMicro())
+	if err != nil {
+		return chengdui.Asset{}, err
+	}
+	got, err := d.Asset(ctx, a.Code)
+	if err != nil {
+		return got, err
+	}
+	if got.Network != a.Network || got.Decimals != a.Decimals {
+		return got, chengdui.Errorf(chengdui.EExists, "asset %s already exists on %s with %d decimals", got.Code, got.Network, got.Decimals)
+	}
+	return got, nil
+}
+
+func scanAsset(r pgx.Row) (chengdui.Asset, error) {
+	var a chengdui.Asset
+	var created int64
+	var dec int
+	err := r.Scan(&a.Code, &a.Network, &dec, &created)
+	a.Decimals = uint8(dec)
+	a.CreatedAt = time.UnixMicro(created).UTC()
+	return a, err
+}
+
+// Asset implements ledger.Store.
+func (d *DB) Asset(ctx context.Context, code string) (chengdui.Asset, error) {
+	a, err := scanAsset(d.pool.QueryRow(ctx, `SELECT code, network, decimals, created_at FROM assets WHERE code = $1`, code))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, chengdui.Errorf(chengdui.EAssetNotFound, "asset %q does not exist", code)
+	}
+	return a, err
+}
+
+// Assets implements ledger.Store.
+func (d *DB) Assets(ctx context.Context) ([]chengdui.Asset, error) {
+	rows, _ := d.pool.Query(ctx, `SELECT code, network, decimals, created_at FROM assets ORDER BY code`)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chengdui.Asset, error) { return scanAsset(r) })
+}
+
+// CreateAccount implements ledger.Store.
+func (d *DB) CreateAccount(ctx context.Context, a chengdui.Account) (chengdui.Account, error) {
+	if _, err := d.Asset(ctx, a.Asset); err != nil {
+		return chengdui.Account{}, err
+	}
+	_, err := d.pool.Exec(ctx, `INSERT INTO accounts (id, asset, flags, code, metadata, debits_pending, debits_posted, credits_pending, credits_posted, created_at)
+		VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 0, $6) ON CONFLICT (id) DO NOTHING`,
+		a.ID, a.Asset, int64(a.Flags), int(a.Code), ledger.EncodeMetadata(a.Metadata), a.CreatedAt.UnixMicro())
+	if err != nil {
+		return chengdui.Account{}, err
+	}
+	got, err := d.Account(ctx, a.ID)
+	if err != nil {
+		return got, err
+	}
+	if got.Asset != a.Asset || got.Flags != a.Flags || got.Code != a.Code || ledger.EncodeMetadata(got.Metadata) != ledger.EncodeMetadata(a.Metadata) {
+		return got, chengdui.Errorf(chengdui.EExists, "account %q already exists with other properties", a.ID)
+	}
+	return got, nil
+}
+
+// Account implements ledger.Store.
+func (d *DB) Account(ctx context.Context, id string) (chengdui.Account, error) {
+	a, err := scanAccount(d.pool.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, chengdui.Errorf(chengdui.EAccountNotFound, "account %q does not exist", id)
+	}
+	return a, err
+}
+
+// Accounts implements ledger.Store.
+func (d *DB) Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error) {
+	rows, _ := d.pool.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chengdui.Account, error) { return scanAccount(r) })
+}
+
+// Transfer implements ledger.Store.
+func (d *DB) Transfer(ctx context.Context, id string) (chengdui.Transfer, error) {
+	t, err := scanTransfer(d.pool.QueryRow(ctx, `SELECT `+transferCols+` FROM transfers WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, chengdui.Errorf(chengdui.ENotFound, "transfer %q does not exist", id)
+	}
+	return t, err
+}
+
+// Transfers implements ledger.Store.
+func (d *DB) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var rows pgx.Rows
+	if f.AccountID != "" {
+		rows, _ = d.pool.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq IN (
+			(SELECT seq FROM transfers WHERE debit_account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3)
+			UNION ALL (SELECT seq FROM transfers WHERE credit_account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3))
+			ORDER BY seq LIMIT $3`, f.AccountID, int64(f.AfterSeq), f.Limit)
+	} else {
+		rows, _ = d.pool.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(f.AfterSeq), f.Limit)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chengdui.Transfer, error) { return scanTransfer(r) })
+}
+
+// PendingStatus implements ledger.Store.
+func (d *DB) PendingStatus(ctx context.Context, id string) (chengdui.PendingStatus, error) {
+	var s int16
+	err := d.pool.QueryRow(ctx, `SELECT status FROM pending_transfers WHERE id = $1`, id).Scan(&s)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, chengdui.Errorf(chengdui.EPendingNotFound, "no pending transfer %q", id)
+	}
+	return chengdui.PendingStatus(s), err
+}
+
+// ExpiredPending implements ledger.Store.
+func (d *DB) ExpiredPending(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, _ := d.pool.Query(ctx, `SELECT id FROM pending_transfers WHERE status = 1 AND expires_at > 0 AND expires_at <= $1
+		ORDER BY expires_at LIMIT $2`, now.UnixMicro(), limit)
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+const headQuery = `SELECT size, chain_hash, merkle_root, compact FROM ledger_head WHERE id = 1`
+
+// Head implements ledger.Store.
+func (d *DB) Head(ctx context.Context) (ledger.Head, error) {
+	return scanHead(d.pool.QueryRow(ctx, headQuery))
+}
+
+// Commit implements ledger.Store. The head row is locked first: commits
+// from every process queue behind it, so the journal has one order.
+func (d *DB) Commit(ctx context.Context, fn func(ledger.BatchTx) error) error {
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		return fn(&batchTx{ctx: ctx, tx: tx})
+	})
+}
+
+type batchTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+func (b *batchTx) Head() (ledger.Head, error) {
+	return scanHead(b.tx.QueryRow(b.ctx, headQuery+" FOR UPDATE"))
+}
+
+func (b *batchTx) Transfers(ids []string) (map[string]chengdui.Transfer, error) {
+	out := map[string]chengdui.Transfer{}
+	rows, _ := b.tx.Query(b.ctx, `SELECT `+transferCols+` FROM transfers WHERE id = ANY($1)`, ids)
+	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
+		t, err := scanTransfer(r)
+		out[t.ID] = t
+		return struct{}{}, err
+	})
+	return out, err
+}
+
+func (b *batchTx) Accounts(ids []string) (map[string]chengdui.Account, error) {
+	out := make(map[string]chengdui.Account, len(ids))
+	rows, _ := b.tx.Query(b.ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ANY($1)`, ids)
+	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
+		a, err := scanAccount(r)
+		out[a.ID] = a
+		return struct{}{}, err
+	})
+	return out, err
+}
+
+func (b *batchTx) Pending(ids []string) (map[string]ledger.PendingState, error) {
+	out := map[string]ledger.PendingState{}
+	rows, _ := b.tx.Query(b.ctx, `SELECT id, status, expires_at FROM pending_transfers WHERE id = ANY($1)`, ids)
+	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
+		var p ledger.PendingState
+		var st int16
+		var exp int64
+		if err := r.Scan(&p.ID, &st, &exp); err != nil {
+			return struct{}{}, err
+		}
+		p.Status = chengdui.PendingStatus(st)
+		if exp > 0 {
+			p.ExpiresAt = time.UnixMicro(exp).UTC()
+		}
+		out[p.ID] = p
+		return struct{}{}, nil
+	})
+	return out, err
+}
+
+// Write sends the whole batch in one round trip: arrays unnested into one
+// INSERT for transfers, one UPDATE for balances, one upsert for pending
+// states, and the head update.
+func (b *batchTx) Write(w *ledger.Batch) error {
+	n := len(w.Transfers)
+	var (
+		seq                            = make([]int64, n)
+		ids, drs, crs, assets, amounts = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		pids, mds                      = make([]string, n), make([]string, n)
+		timeouts, created              = make([]int64, n), make([]int64, n)
+		codes, flags                   = make([]int32, n), make([]int64, n)
+		hashes                         = make([][]byte, n)
+	)
+	for i := range w.Transfers {
+		t := &w.Transfers[i]
+		seq[i], ids[i], drs[i], crs[i], assets[i], amounts[i] = int64(t.Seq), t.ID, t.DebitAccountID, t.CreditAccountID, t.Asset, t.Amount.String()
+		pids[i], timeouts[i], codes[i], flags[i] = t.PendingID, int64(t.Timeout), int32(t.Code), int64(t.Flags)
+		mds[i], created[i], hashes[i] = ledger.EncodeMetadata(t.Metadata), t.Timestamp.UnixMicro(), t.Hash
+	}
+	batch := &pgx.Batch{}
+	if n > 0 {
+		batch.Queue(`INSERT INTO transfers (seq, id, debit_account_id, credit_account_id, asset, amount, pending_id, timeout, code, flags, metadata, created_at, hash)
+			SELECT seq, id, dr, cr, asset, amount::numeric, pid, timeout, code, flags, md, created, hash
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::int[], $10::bigint[], $11::text[], $12::bigint[], $13::bytea[])
+			AS u(seq, id, dr, cr, asset, amount, pid, timeout, code, flags, md, created, hash)`,
+			seq, ids, drs, crs, assets, amounts, pids, timeouts, codes, flags, mds, created, hashes)
+	}
+	if m := len(w.Accounts); m > 0 {
+		aid, dp, dpo, cp, cpo := make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m)
+		for i, a := range w.Accounts {
+			aid[i], dp[i], dpo[i], cp[i], cpo[i] = a.ID, a.DebitsPending.String(), a.DebitsPosted.String(), a.CreditsPending.String(), a.CreditsPosted.String()
+		}
+		batch.Queue(`UPDATE accounts a SET debits_pending = u.dp::numeric, debits_posted = u.dpo::numeric,
+			credits_pending = u.cp::numeric, credits_posted = u.cpo::numeric
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, dp, dpo, cp, cpo) WHERE a.id = u.id`,
+			aid, dp, dpo, cp, cpo)
+	}
+	if m := len(w.Pending); m > 0 {
+		pid, st, exp := make([]string, m), make([]int16, m), make([]int64, m)
+		for i, p := range w.Pending {
+			pid[i], st[i] = p.ID, int16(p.Status)
+			if !p.ExpiresAt.IsZero() {
+				exp[i] = p.ExpiresAt.UnixMicro()
+			}
+		}
+		batch.Queue(`INSERT INTO pending_transfers (id, status, expires_at) SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[])
+			ON CONFLICT (id) DO UPDATE SET status = excluded.status`, pid, st, exp)
+	}
+	batch.Queue(`UPDATE ledger_head SET size = $1, chain_hash = $2, merkle_root = $3, compact = $4 WHERE id = 1`,
+		int64(w.Head.Size), w.Head.ChainHash, w.Head.MerkleRoot, ledger.EncodeCompact(w.Head.Compact))
+	if err := b.tx.SendBatch(b.ctx, batch).Close(); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
+	return nil
+}
+
+func scanAccount(r pgx.Row) (chengdui.Account, error) {
+	var a chengdui.Account
+	var md, dp, dpo, cp, cpo string
+	var created, flags int64
+	var code int
+	if err := r.Scan(&a.ID, &a.Asset, &flags, &code, &md, &dp, &dpo, &cp, &cpo, &created); err != nil {
+		return a, err
+	}
+	a.Flags, a.Code = chengdui.AccountFlags(flags), uint16(code)
+	var err error
+	a.CreatedAt = time.UnixMicro(created).UTC()
+	if a.Metadata, err = ledger.DecodeMetadata(md); err != nil {
+		return a, err
+	}
+	for _, f := range []struct {
+		dst *chengdui.Amount
+		s   string
+	}{{&a.DebitsPending, dp}, {&a.DebitsPosted, dpo}, {&a.CreditsPending, cp}, {&a.CreditsPosted, cpo}} {
+		if *f.dst, err = chengdui.ParseUnits(f.s); err != nil {
+			return a, fmt.Errorf("account %q: stored balance %q: %w", a.ID, f.s, err)
+		}
+	}
+	return a, nil
+}
+
+func scanTransfer(r pgx.Row) (chengdui.Transfer, error) {
+	var t chengdui.Transfer
+	var amount, md string
+	var seq, timeout, created, flags int64
+	var code int
+	if err := r.Scan(&seq, &t.ID, &t.DebitAccountID, &t.CreditAccountID, &t.Asset, &amount, &t.PendingID,
+		&timeout, &code, &flags, &md, &created, &t.Hash); err != nil {
+		return t, err
+	}
+	t.Seq, t.Timeout, t.Code, t.Flags = uint64(seq), uint32(timeout), uint16(code), chengdui.TransferFlags(flags)
+	var err error
+	t.Timestamp = time.UnixMicro(created).UTC()
+	if t.Metadata, err = ledger.DecodeMetadata(md); err != nil {
+		return t, err
+	}
+	if t.Amount, err = chengdui.ParseUnits(amount); err != nil {
+		return t, fmt.Errorf("transfer %q: stored amount %q: %w", t.ID, amount, err)
+	}
+	return t, nil
+}
+
+func scanHead(r pgx.Row) (ledger.Head, error) {
+	var h ledger.Head
+	var size int64
+	var compact []byte
+	if err := r.Scan(&size, &h.ChainHash, &h.MerkleRoot, &compact); err != nil {
+		return h, fmt.Errorf("journal head: %w", err)
+	}
+	h.Size = uint64(size)
+	var err error
+	h.Compact, err = ledger.DecodeCompact(compact)
+	return h, err
+}

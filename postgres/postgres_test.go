@@ -1,0 +1,80 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	"chengdui/postgres"
+	"chengdui/sqlite"
+	"chengdui/storetest"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t testing.TB) storetest.Harness {
+		db := Fresh(t)
+		return storetest.Harness{Store: db, Exec: db.Exec}
+	})
+}
+
+func TestMigrationsMatchSQLite(t *testing.T) {
+	pg, err := postgres.Migrations()
+	require.NoError(t, err)
+	lite, err := sqlite.Migrations()
+	require.NoError(t, err)
+	require.Equal(t, len(lite), len(pg))
+	for i := range pg {
+		require.Equal(t, lite[i].Version, pg[i].Version)
+		require.Equal(t, lite[i].Name, pg[i].Name)
+	}
+	db := Fresh(t)
+	applied, err := db.Migrate(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, applied, "second migrate applies nothing")
+	v, err := db.SchemaVersion(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, pg[len(pg)-1].Version, v)
+}
+
+// Fresh returns a migrated database in a schema of its own, dropped at the
+// end of the test. Without a server it skips, except under CI=true where a
+// missing server is a failure.
+func Fresh(t testing.TB) *postgres.DB {
+	t.Helper()
+	ctx := context.Background()
+	dsn := os.Getenv("CHENGDUI_TEST_POSTGRES")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	admin, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is required under CI: %v", err)
+		}
+		t.Skipf("no PostgreSQL (%v); set CHENGDUI_TEST_POSTGRES", err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	require.NoError(t, admin.Exec(ctx, "CREATE SCHEMA "+schema))
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := postgres.Open(ctx, u.String())
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		db.Close()
+		_ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	_, err = db.Migrate(ctx)
+	require.NoError(t, err)
+	return db
+}
