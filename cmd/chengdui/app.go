@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"sync/atomic"
+	"time"
+
+	chttp "chengdui/http"
+	"chengdui/ledger"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// appConfig is what dev and serve share.
+type appConfig struct {
+	Addr            string
+	DSN             string
+	MaxBatch        int
+	ShutdownTimeout time.Duration
+	AutoMigrate     bool
+	// Seed, if set, runs once the ledger is up (dev's demo data).
+	Seed func(ctx context.Context, l *ledger.Engine) error
+	// Ready is called with the base URL once the server listens.
+	Ready func(baseURL string)
+}
+
+// serveApp runs the platform until ctx is cancelled, then shuts down in
+// this order: stop accepting HTTP and drain requests (up to
+// ShutdownTimeout), stop the ledger engine (it commits what is queued),
+// close the database.
+func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
+	var migrated atomic.Bool
+	db, err := openMigrated(ctx, cfg.DSN, cfg.AutoMigrate)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		db.Close()
+		log.Info("database closed")
+	}()
+	migrated.Store(true)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	eng := ledger.New(db, ledger.Options{Logger: log, Metrics: ledger.NewMetrics(reg), MaxBatch: cfg.MaxBatch})
+	if err := eng.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		eng.Stop()
+		log.Info("ledger stopped")
+	}()
+	if cfg.Seed != nil {
+		if err := cfg.Seed(ctx, eng); err != nil {
+			return fmt.Errorf("seeding demo data: %w", err)
+		}
+	}
+
+	srv := chttp.NewServer(chttp.Config{
+		Ledger:   eng,
+		Store:    db,
+		Registry: reg,
+		Logger:   log,
+		Version:  versionString(),
+		Ready: func(ctx context.Context) error {
+			if !migrated.Load() {
+				return errors.New("migrations have not run")
+			}
+			return db.Ping(ctx)
+		},
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return usagef("listen on %s: %v (is another chengdui running? pick another --addr)", cfg.Addr, err)
+	}
+	hs := &nethttp.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	log.Info("listening", "url", base)
+	if cfg.Ready != nil {
+		cfg.Ready(base)
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: http, then ledger, then database")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	log.Info("http stopped")
+	return nil
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"chengdui"
+	"chengdui/ledger"
+)
+
+func runDev(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "dev", "dev [--addr 127.0.0.1:8080] [--data-dir ./data]")
+	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address (port 0 picks a free one)")
+	dataDir := fs.String("data-dir", "./data", "directory of the embedded SQLite store")
+	seed := fs.Bool("seed", true, "seed demo assets, accounts and transfers on first start")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(e.stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	dsn := "sqlite:" + filepath.Join(*dataDir, "chengdui.db")
+	cfg := appConfig{Addr: *addr, DSN: dsn, ShutdownTimeout: 10 * time.Second, AutoMigrate: true,
+		Ready: func(base string) {
+			fmt.Fprintf(e.stdout, "Chengdui 承兑 (dev) is running; data in %s\n", *dataDir)
+			fmt.Fprintf(e.stdout, "  Ledger page:  %s/\n", base)
+			fmt.Fprintf(e.stdout, "  Journal API:  %s/api/v1/ledger/transfers\n", base)
+			fmt.Fprintf(e.stdout, "  Health:       %s/healthz  %s/readyz\n", base, base)
+			fmt.Fprintf(e.stdout, "  Metrics:      %s/metrics\n", base)
+			fmt.Fprintf(e.stdout, "  Verify:       chengdui ledger verify --data-dir %s\n", *dataDir)
+			fmt.Fprintln(e.stdout, "Press Ctrl-C to stop.")
+		}}
+	if *seed {
+		cfg.Seed = seedDemo
+	}
+	return serveApp(ctx, log, cfg)
+}
+
+// seedDemo gives a newcomer a living ledger: assets, platform and customer
+// accounts, deposits, a payment, a hold that was posted and a conversion.
+// It runs only on an empty journal; ids are fixed, so a rerun is a no-op.
+func seedDemo(ctx context.Context, l *ledger.Engine) error {
+	head, err := l.Head(ctx)
+	if err != nil || head.Size > 0 {
+		return err
+	}
+	assets := []chengdui.Asset{
+		{Code: "BTC", Network: "bitcoin", Decimals: 8},
+		{Code: "ETH", Network: "ethereum", Decimals: 18},
+		{Code: "USDT-ERC20", Network: "ethereum", Decimals: 6},
+		{Code: "USDC-ERC20", Network: "ethereum", Decimals: 6},
+		{Code: "CNY", Network: "fiat", Decimals: 2},
+		{Code: "USD", Network: "fiat", Decimals: 2},
+	}
+	for _, a := range assets {
+		if _, err := l.CreateAsset(ctx, a); err != nil {
+			return err
+		}
+		for _, acc := range []chengdui.Account{
+			{ID: "platform:" + a.Code + ":chain", Asset: a.Code, Metadata: map[string]string{"role": "on-chain holdings"}},
+			{ID: "platform:" + a.Code + ":inventory", Asset: a.Code, Metadata: map[string]string{"role": "conversion inventory"}},
+			{ID: "platform:" + a.Code + ":revenue", Asset: a.Code, Metadata: map[string]string{"role": "fees"}},
+			{ID: "user:alice:" + a.Code, Asset: a.Code, Flags: chengdui.DebitsMustNotExceedCredits},
+			{ID: "merchant:teahouse:" + a.Code, Asset: a.Code, Flags: chengdui.DebitsMustNotExceedCredits},
+		} {
+			if _, err := l.CreateAccount(ctx, acc); err != nil {
+				return err
+			}
+		}
+	}
+	amount := func(s string, dec uint8) chengdui.Amount {
+		a, err := chengdui.ParseDecimal(s, dec)
+		if err != nil {
+			panic(err) // fixed demo literals
+		}
+		return a
+	}
+	steps := [][]chengdui.Transfer{
+		{{ID: "demo:deposit:btc", DebitAccountID: "platform:BTC:chain", CreditAccountID: "user:alice:BTC", Amount: amount("0.5", 8), Code: 1,
+			Metadata: map[string]string{"kind": "deposit", "txid": "demo"}}},
+		{{ID: "demo:deposit:usdt", DebitAccountID: "platform:USDT-ERC20:chain", CreditAccountID: "user:alice:USDT-ERC20", Amount: amount("1000", 6), Code: 1,
+			Metadata: map[string]string{"kind": "deposit"}}},
+		{{ID: "demo:deposit:eth", DebitAccountID: "platform:ETH:chain", CreditAccountID: "user:alice:ETH", Amount: amount("1.000000000000000001", 18), Code: 1,
+			Metadata: map[string]string{"kind": "deposit"}}},
+		{{ID: "demo:inventory:cny", DebitAccountID: "platform:CNY:chain", CreditAccountID: "platform:CNY:inventory", Amount: amount("100000", 2), Code: 2,
+			Metadata: map[string]string{"kind": "inventory funding"}}},
+		// Alice pays the teahouse 100 USDT: a hold, then posted.
+		{{ID: "demo:invoice-1:hold", DebitAccountID: "user:alice:USDT-ERC20", CreditAccountID: "merchant:teahouse:USDT-ERC20", Amount: amount("100", 6),
+			Flags: chengdui.Pending, Timeout: 900, Code: 3, Metadata: map[string]string{"invoice": "demo-1"}}},
+		{{ID: "demo:invoice-1:post", PendingID: "demo:invoice-1:hold", Flags: chengdui.PostPending, Code: 3}},
+		// 承兑: the teahouse converts 50 USDT to CNY at 7.1000 with a 1 % fee, in one linked batch.
+		{
+			{ID: "demo:convert-1:in", DebitAccountID: "merchant:teahouse:USDT-ERC20", CreditAccountID: "platform:USDT-ERC20:inventory", Amount: amount("50", 6), Code: 4, Flags: chengdui.Linked},
+			{ID: "demo:convert-1:out", DebitAccountID: "platform:CNY:inventory", CreditAccountID: "merchant:teahouse:CNY", Amount: amount("351.45", 2), Code: 4, Flags: chengdui.Linked,
+				Metadata: map[string]string{"rate": "7.1000", "fee": "3.55"}},
+			{ID: "demo:convert-1:fee", DebitAccountID: "platform:CNY:inventory", CreditAccountID: "platform:CNY:revenue", Amount: amount("3.55", 2), Code: 5},
+		},
+	}
+	for _, ts := range steps {
+		res, err := l.CreateTransfers(ctx, ts)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				return r.Err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// serveConfig is the production configuration. Sources, lowest precedence
+// first: defaults, the YAML file (--config or CHENGDUI_CONFIG), CHENGDUI_*
+// environment variables, flags given on the command line.
+type serveConfig struct {
+	Addr            string        `yaml:"addr"`
+	DB              string        `yaml:"db"`
+	LogFormat       string        `yaml:"log_format"`
+	LogLevel        string        `yaml:"log_level"`
+	MaxBatch        int           `yaml:"max_batch"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	AutoMigrate     bool          `yaml:"auto_migrate"`
+}
+
+func defaultServeConfig() serveConfig {
+	return serveConfig{Addr: "127.0.0.1:8080", LogFormat: "json", LogLevel: "info", MaxBatch: 4096,
+		ShutdownTimeout: 15 * time.Second, AutoMigrate: false}
+}
+
+// loadServeConfig resolves the configuration from all sources.
+func loadServeConfig(e *env, args []string) (serveConfig, error) {
+	cfg := defaultServeConfig()
+	fs := newFlagSet(e, "serve", "serve [--config FILE] [--db DSN] [--addr HOST:PORT] [flags]")
+	configPath := fs.String("config", "", "YAML config file (env CHENGDUI_CONFIG)")
+	addr := fs.String("addr", cfg.Addr, "HTTP listen address (env CHENGDUI_ADDR)")
+	db := fs.String("db", "", "database: sqlite:PATH or postgres://… (env CHENGDUI_DB)")
+	dataDir := fs.String("data-dir", "", "use the embedded store in this directory instead of --db")
+	logFormat := fs.String("log-format", cfg.LogFormat, "log format: text or json (env CHENGDUI_LOG_FORMAT)")
+	logLevel := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error (env CHENGDUI_LOG_LEVEL)")
+	maxBatch := fs.Int("max-batch", cfg.MaxBatch, "transfers per ledger group commit (env CHENGDUI_MAX_BATCH)")
+	shutdown := fs.Duration("shutdown-timeout", cfg.ShutdownTimeout, "time to drain HTTP requests on shutdown (env CHENGDUI_SHUTDOWN_TIMEOUT)")
+	autoMigrate := fs.Bool("auto-migrate", cfg.AutoMigrate, "apply migrations at start (env CHENGDUI_AUTO_MIGRATE)")
+	if err := parse(fs, args); err != nil {
+		return cfg, err
+	}
+	if *configPath == "" {
+		*configPath = e.getenv("CHENGDUI_CONFIG")
+	}
+	if *configPath != "" {
+		b, err := os.ReadFile(*configPath)
+		if err != nil {
+			return cfg, usagef("config file: %v", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, usagef("config file %s: %v", *configPath, err)
+		}
+	}
+	envs := []struct {
+		key string
+		set func(string) error
+	}{
+		{"CHENGDUI_ADDR", func(v string) error { cfg.Addr = v; return nil }},
+		{"CHENGDUI_DB", func(v string) error { cfg.DB = v; return nil }},
+		{"CHENGDUI_LOG_FORMAT", func(v string) error { cfg.LogFormat = v; return nil }},
+		{"CHENGDUI_LOG_LEVEL", func(v string) error { cfg.LogLevel = v; return nil }},
+		{"CHENGDUI_MAX_BATCH", func(v string) (err error) { cfg.MaxBatch, err = strconv.Atoi(v); return }},
+		{"CHENGDUI_SHUTDOWN_TIMEOUT", func(v string) (err error) { cfg.ShutdownTimeout, err = time.ParseDuration(v); return }},
+		{"CHENGDUI_AUTO_MIGRATE", func(v string) (err error) { cfg.AutoMigrate, err = strconv.ParseBool(v); return }},
+	}
+	for _, ev := range envs {
+		if v := e.getenv(ev.key); v != "" {
+			if err := ev.set(v); err != nil {
+				return cfg, usagef("%s=%q: %v", ev.key, v, err)
+			}
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "addr":
+			cfg.Addr = *addr
+		case "db":
+			cfg.DB = *db
+		case "data-dir":
+			cfg.DB = (&storeFlags{dataDir: *dataDir}).resolve()
+		case "log-format":
+			cfg.LogFormat = *logFormat
+		case "log-level":
+			cfg.LogLevel = *logLevel
+		case "max-batch":
+			cfg.MaxBatch = *maxBatch
+		case "shutdown-timeout":
+			cfg.ShutdownTimeout = *shutdown
+		case "auto-migrate":
+			cfg.AutoMigrate = *autoMigrate
+		}
+	})
+	if cfg.DB == "" {
+		return cfg, usagef("serve: no database; set --db, CHENGDUI_DB or db: in the config file (sqlite:PATH or postgres://…)")
+	}
+	if cfg.MaxBatch < 1 || cfg.MaxBatch > 1<<16 {
+		return cfg, usagef("max_batch %d: use 1 to 65536", cfg.MaxBatch)
+	}
+	return cfg, nil
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	cfg, err := loadServeConfig(e, args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	log.Info("starting chengdui", "version", versionString(), "db", redact(cfg.DB), "addr", cfg.Addr)
+	return serveApp(ctx, log, appConfig{Addr: cfg.Addr, DSN: cfg.DB, MaxBatch: cfg.MaxBatch,
+		ShutdownTimeout: cfg.ShutdownTimeout, AutoMigrate: cfg.AutoMigrate,
+		Ready: func(base string) { fmt.Fprintf(e.stdout, "chengdui listening on %s\n", base) }})
+}

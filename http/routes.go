@@ -1,0 +1,24 @@
+package http
+
+import (
+	nethttp "net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes lists every route the server answers.
+func (s *Server) routes(mux *nethttp.ServeMux) {
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+
+	mux.HandleFunc("GET /api/v1/ledger/assets", s.handleAssets)
+	mux.HandleFunc("GET /api/v1/ledger/accounts", s.handleAccounts)
+	mux.HandleFunc("GET /api/v1/ledger/accounts/{id}", s.handleAccount)
+	mux.HandleFunc("GET /api/v1/ledger/accounts/{id}/transfers", s.handleAccountTransfers)
+	mux.HandleFunc("GET /api/v1/ledger/transfers", s.handleTransfers)
+	mux.HandleFunc("GET /api/v1/ledger/head", s.handleHead)
+	mux.HandleFunc("GET /api/", s.handleAPINotFound)
+
+	mux.HandleFunc("GET /{$}", s.handleIndex)
+}

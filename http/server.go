@@ -1,0 +1,166 @@
+package http
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	nethttp "net/http"
+	"strconv"
+	"time"
+
+	"chengdui"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config holds a Server's dependencies.
+type Config struct {
+	Ledger chengdui.Ledger
+	// Store lists what the Ledger interface does not: accounts in id order
+	// and assets. The sqlite and postgres databases satisfy it.
+	Store interface {
+		Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error)
+		Assets(ctx context.Context) ([]chengdui.Asset, error)
+	}
+	// Ready reports whether the server should take traffic: nil once
+	// migrations ran and the store answers. A nil Ready is always ready.
+	Ready func(ctx context.Context) error
+	// Registry receives the HTTP metrics and is served at /metrics. A nil
+	// Registry gets a fresh one.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger // nil: discard
+	Version  string
+}
+
+// Server serves the HTTP API. Build it with NewServer.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	index   *template.Template
+	handler nethttp.Handler
+
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewServer returns a server and registers its metrics in cfg.Registry; it
+// panics if they are already registered there, as a second Server on the
+// same registry would double-count.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+	s := &Server{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		index: parseTemplates(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chengdui_http_requests_total",
+			Help: "HTTP requests served, by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "chengdui_http_request_duration_seconds",
+			Help:    "Time to serve an HTTP request, by route pattern.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"}),
+	}
+	cfg.Registry.MustRegister(s.requests, s.duration)
+
+	mux := nethttp.NewServeMux()
+	s.routes(mux)
+	s.handler = s.observe(s.recoverPanics(mux))
+	return s
+}
+
+// Handler returns the server's root handler, to be passed to an
+// http.Server.
+func (s *Server) Handler() nethttp.Handler { return s.handler }
+
+// observe records metrics and a debug log line for each request. It reads
+// r.Pattern after the inner handler returns: the ServeMux sets it on the
+// request it was given, and the pattern, unlike the path, keeps the route
+// label's cardinality bounded.
+func (s *Server) observe(next nethttp.Handler) nethttp.Handler {
+	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		start := time.Now()
+		r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, s.log))
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+
+		elapsed := time.Since(start)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		status := rec.status
+		if status == 0 {
+			status = nethttp.StatusOK
+		}
+		s.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+		s.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "http request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Int64("bytes", rec.bytes),
+			slog.Duration("duration", elapsed))
+	})
+}
+
+// recoverPanics turns a handler's panic into a 500 so one bad request does
+// not take the process down.
+func (s *Server) recoverPanics(next nethttp.Handler) nethttp.Handler {
+	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == nethttp.ErrAbortHandler {
+				panic(v) // the server's own signal to drop the connection
+			}
+			s.log.ErrorContext(r.Context(), "http handler panicked",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Any("panic", v))
+			if rec, ok := w.(*statusRecorder); ok && rec.status != 0 {
+				return // headers are out; nothing truthful left to send
+			}
+			writeJSON(w, nethttp.StatusInternalServerError, errorJSON{Code: chengdui.EInternal, Message: "internal error"})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status and size of a response.
+type statusRecorder struct {
+	nethttp.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = nethttp.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusRecorder) Unwrap() nethttp.ResponseWriter { return w.ResponseWriter }
