@@ -63,8 +63,6 @@ const (
 	// Expiry marks the void the ledger itself writes when a pending
 	// transfer's timeout passes. Clients cannot set it.
 	Expiry
-
-	transferFlagsClient = Linked | Pending | PostPending | VoidPending
 )
 
 // Transfer moves Amount from the debit account to the credit account. ID is
