@@ -46,6 +46,13 @@ func TestMigrationsMatchSQLite(t *testing.T) {
 // missing server is a failure.
 func Fresh(t testing.TB) *postgres.DB {
 	t.Helper()
+	db, _ := FreshDSN(t)
+	return db
+}
+
+// FreshDSN is Fresh that also returns the DSN of the test's schema.
+func FreshDSN(t testing.TB) (*postgres.DB, string) {
+	t.Helper()
 	ctx := context.Background()
 	dsn := os.Getenv("CHENGDUI_TEST_POSTGRES")
 	if dsn == "" {
@@ -76,5 +83,5 @@ func Fresh(t testing.TB) *postgres.DB {
 	})
 	_, err = db.Migrate(ctx)
 	require.NoError(t, err)
-	return db
+	return db, u.String()
 }
