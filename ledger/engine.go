@@ -19,7 +19,13 @@ type Options struct {
 	// ExpiryInterval is how often pending transfers past their timeout are
 	// voided; 1 s by default, negative to disable.
 	ExpiryInterval time.Duration
+	// HistoryInterval is how often the per-account history index catches
+	// up with the journal; 1 s by default, negative to disable.
+	HistoryInterval time.Duration
 }
+
+// historyChunk is the most journal entries indexed in one transaction.
+const historyChunk = 50000
 
 // Engine is the ledger service: chengdui.Ledger over a Store.
 type Engine struct {
@@ -35,7 +41,18 @@ type Engine struct {
 	wg       sync.WaitGroup
 	started  bool
 	expiring sync.Mutex
+
+	// Account cache, owned by the committer goroutine. It holds balances
+	// as of journal size cacheSize; every balance change extends the
+	// journal under the head lock, so if the head is still at cacheSize
+	// when a commit starts, no other process has written and the cache is
+	// exact. Otherwise it is dropped.
+	cache     map[string]chengdui.Account
+	cacheSize uint64
 }
+
+// maxCachedAccounts bounds the account cache's memory.
+const maxCachedAccounts = 1 << 20
 
 var _ chengdui.Ledger = (*Engine)(nil)
 
@@ -62,6 +79,9 @@ func New(store Store, opts Options) *Engine {
 	if opts.ExpiryInterval == 0 {
 		opts.ExpiryInterval = time.Second
 	}
+	if opts.HistoryInterval == 0 {
+		opts.HistoryInterval = time.Second
+	}
 	return &Engine{store: store, opts: opts, log: opts.Logger,
 		reqs: make(chan *request, 4*opts.MaxBatch), stopped: make(chan struct{})}
 }
@@ -78,6 +98,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.opts.ExpiryInterval > 0 {
 		e.wg.Add(1)
 		go func() { defer e.wg.Done(); e.expiryLoop(ctx) }()
+	}
+	if e.opts.HistoryInterval > 0 {
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); e.historyLoop(ctx) }()
 	}
 	return nil
 }
@@ -178,6 +202,8 @@ func (e *Engine) commit(ctx context.Context, batch []*request) {
 	}
 	var results [][]chengdui.TransferResult
 	var written int
+	var newAccounts []chengdui.Account
+	var newSize uint64
 	err := e.store.Commit(ctx, func(tx BatchTx) error {
 		results = results[:0]
 		head, err := tx.Head()
@@ -196,9 +222,27 @@ func (e *Engine) commit(ctx context.Context, batch []*request) {
 				accountIDs = appendUnique(accountIDs, p.DebitAccountID, p.CreditAccountID)
 			}
 		}
-		accounts, err := tx.Accounts(accountIDs)
-		if err != nil {
-			return err
+		if e.cache == nil || head.Size != e.cacheSize || len(e.cache) > maxCachedAccounts {
+			e.cache = make(map[string]chengdui.Account)
+		}
+		accounts := make(map[string]chengdui.Account, len(accountIDs))
+		missing := accountIDs[:0:0]
+		for _, id := range accountIDs {
+			if a, ok := e.cache[id]; ok {
+				accounts[id] = a
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			loaded, err := tx.Accounts(missing)
+			if err != nil {
+				return err
+			}
+			for id, a := range loaded {
+				accounts[id] = a
+				e.cache[id] = a
+			}
 		}
 		pending, err := tx.Pending(pendingIDs)
 		if err != nil {
@@ -234,8 +278,20 @@ func (e *Engine) commit(ctx context.Context, batch []*request) {
 		if written == 0 && len(b.Accounts) == 0 {
 			return nil
 		}
-		return tx.Write(b)
+		if err := tx.Write(b); err != nil {
+			return err
+		}
+		newAccounts, newSize = b.Accounts, b.Head.Size
+		return nil
 	})
+	if err != nil {
+		e.cache = nil // the transaction's effects are unknown
+	} else if newAccounts != nil {
+		for _, a := range newAccounts {
+			e.cache[a.ID] = a
+		}
+		e.cacheSize = newSize
+	}
 	if err != nil && len(live) > 1 && ctx.Err() == nil {
 		// One request may have poisoned the batch (a row the database
 		// refuses): commit each alone so the others are not held hostage.
@@ -360,6 +416,51 @@ func (e *Engine) expiryLoop(ctx context.Context) {
 				}
 			} else if n > 0 {
 				e.log.Info("expired pending transfers", "count", n)
+			}
+		}
+	}
+}
+
+// IndexHistory brings the per-account history index up to the journal
+// head and returns how many entries it indexed.
+func (e *Engine) IndexHistory(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := e.store.IndexHistory(ctx, historyChunk)
+		total += n
+		if err != nil || n < historyChunk {
+			return total, err
+		}
+	}
+}
+
+func (e *Engine) isStopping() bool {
+	select {
+	case <-e.stopped:
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *Engine) historyLoop(ctx context.Context) {
+	t := time.NewTicker(e.opts.HistoryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stopped:
+			return
+		case <-t.C:
+			// Chunk by chunk, each its own transaction, so commits
+			// interleave and never wait long for the write lock.
+			for {
+				n, err := e.store.IndexHistory(ctx, historyChunk)
+				if err != nil {
+					e.log.Error("indexing account history", "err", err)
+				}
+				if err != nil || n < historyChunk || e.isStopping() {
+					break
+				}
 			}
 		}
 	}

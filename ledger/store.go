@@ -32,9 +32,23 @@ type Store interface {
 	// before now.
 	ExpiredPending(ctx context.Context, now time.Time, limit int) ([]string, error)
 	Head(ctx context.Context) (Head, error)
+	// IndexHistory adds up to max journal entries after the history
+	// cursor to the per-account history index, in one transaction, and
+	// returns how many it indexed. Transfers by account is correct at any
+	// cursor position; indexing keeps it fast.
+	IndexHistory(ctx context.Context, max int) (int, error)
+	// Snapshot runs fn against one consistent read-only view of the store.
+	Snapshot(ctx context.Context, fn func(Reader) error) error
 	// Commit runs fn in one write transaction holding the journal head lock.
 	// If fn returns an error, nothing of it is kept.
 	Commit(ctx context.Context, fn func(BatchTx) error) error
+}
+
+// Reader is a read-only view: the store itself, or a snapshot of it.
+type Reader interface {
+	Head(ctx context.Context) (Head, error)
+	Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error)
+	Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error)
 }
 
 // BatchTx is the view of the store inside a commit.

@@ -48,7 +48,19 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 }
 // stored: the per-entry chain hashes, the tree head, and every account's
 // balances. It also checks that debits equal credits per asset. progress,
 // if not nil, is called after each page of entries.
+//
+// It reads one snapshot, so it can run while the ledger commits.
 func Verify(ctx context.Context, s Store, progress func(done uint64)) (*Report, error) {
+	var rep *Report
+	err := s.Snapshot(ctx, func(r Reader) error {
+		var err error
+		rep, err = verify(ctx, r, progress)
+		return err
+	})
+	return rep, err
+}
+
+func verify(ctx context.Context, s Reader, progress func(done uint64)) (*Report, error) {
 	head, err := s.Head(ctx)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,39 @@ var _ ledger.Store = (*DB)(nil)
 const transferCols = `seq, id, debit_account_id, credit_account_id, asset, amount::text, pending_id, timeout, code, flags, metadata, created_at, hash`
 const accountCols = `id, asset, flags, code, metadata, debits_pending::text, debits_posted::text, credits_pending::text, credits_posted::text, created_at`
 
+// querier is what reads need: the pool or a snapshot transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// reader implements ledger.Reader over a querier.
+type reader struct{ q querier }
+
+var _ ledger.Reader = reader{}
+
+// Accounts, Transfers and Head read from the pool.
+func (d *DB) Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error) {
+	return reader{d.pool}.Accounts(ctx, afterID, limit)
+}
+
+func (d *DB) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
+	return reader{d.pool}.Transfers(ctx, f)
+}
+
+func (d *DB) Head(ctx context.Context) (ledger.Head, error) { return reader{d.pool}.Head(ctx) }
+
+// Snapshot implements ledger.Store with a REPEATABLE READ, READ ONLY
+// transaction: one snapshot for all its statements.
+func (d *DB) Snapshot(ctx context.Context, fn func(ledger.Reader) error) error {
+	tx, err := d.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	return fn(reader{tx})
+}
+
 // CreateAsset implements ledger.Store.
 func (d *DB) CreateAsset(ctx context.Context, a chengdui.Asset) (chengdui.Asset, error) {
 	_, err := d.pool.Exec(ctx, `INSERT INTO assets (code, network, decimals, created_at) VALUES ($1, $2, $3, $4)
@@ -89,9 +122,9 @@ func (d *DB) Account(ctx context.Context, id string) (chengdui.Account, error) {
 	return a, err
 }
 
-// Accounts implements ledger.Store.
-func (d *DB) Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error) {
-	rows, _ := d.pool.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+// Accounts implements ledger.Reader.
+func (r reader) Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error) {
+	rows, _ := r.q.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chengdui.Account, error) { return scanAccount(r) })
 }
 
@@ -104,19 +137,23 @@ func (d *DB) Transfer(ctx context.Context, id string) (chengdui.Transfer, error)
 	return t, err
 }
 
-// Transfers implements ledger.Store.
-func (d *DB) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
+// Transfers implements ledger.Reader.
+func (r reader) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	var rows pgx.Rows
 	if f.AccountID != "" {
-		rows, _ = d.pool.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq IN (
-			(SELECT seq FROM transfers WHERE debit_account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3)
-			UNION ALL (SELECT seq FROM transfers WHERE credit_account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3))
+		// One statement, so the cursor, the index and the tail are read
+		// from one snapshot.
+		rows, _ = r.q.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq IN (
+			(SELECT seq FROM account_entries WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3)
+			UNION ALL
+			(SELECT t.seq FROM transfers t, history_cursor c WHERE c.id = 1 AND t.seq > greatest($2, c.indexed_size)
+				AND (t.debit_account_id = $1 OR t.credit_account_id = $1)))
 			ORDER BY seq LIMIT $3`, f.AccountID, int64(f.AfterSeq), f.Limit)
 	} else {
-		rows, _ = d.pool.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(f.AfterSeq), f.Limit)
+		rows, _ = r.q.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(f.AfterSeq), f.Limit)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chengdui.Transfer, error) { return scanTransfer(r) })
 }
@@ -140,9 +177,40 @@ func (d *DB) ExpiredPending(ctx context.Context, now time.Time, limit int) ([]st
 
 const headQuery = `SELECT size, chain_hash, merkle_root, compact FROM ledger_head WHERE id = 1`
 
-// Head implements ledger.Store.
-func (d *DB) Head(ctx context.Context) (ledger.Head, error) {
-	return scanHead(d.pool.QueryRow(ctx, headQuery))
+// Head implements ledger.Reader.
+func (r reader) Head(ctx context.Context) (ledger.Head, error) {
+	return scanHead(r.q.QueryRow(ctx, headQuery))
+}
+
+// IndexHistory implements ledger.Store. The cursor row is locked, not the
+// journal head, so indexing never blocks commits; rows go in sorted by
+// account so each account's index page is written once per chunk.
+func (d *DB) IndexHistory(ctx context.Context, max int) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var from, size int64
+		if err := tx.QueryRow(ctx, `SELECT indexed_size FROM history_cursor WHERE id = 1 FOR UPDATE`).Scan(&from); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT size FROM ledger_head WHERE id = 1`).Scan(&size); err != nil {
+			return err
+		}
+		to := min(size, from+int64(max))
+		if to <= from {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO account_entries (account_id, seq)
+			SELECT account_id, seq FROM (
+				SELECT debit_account_id AS account_id, seq FROM transfers WHERE seq > $1 AND seq <= $2
+				UNION ALL SELECT credit_account_id, seq FROM transfers WHERE seq > $1 AND seq <= $2) e
+			ORDER BY account_id, seq`, from, to); err != nil {
+			return fmt.Errorf("index history: %w", err)
+		}
+		n = int(to - from)
+		_, err := tx.Exec(ctx, `UPDATE history_cursor SET indexed_size = $1 WHERE id = 1`, to)
+		return err
+	})
+	return n, err
 }
 
 // Commit implements ledger.Store. The head row is locked first: commits

@@ -17,6 +17,39 @@ var _ ledger.Store = (*DB)(nil)
 const transferCols = `seq, id, debit_account_id, credit_account_id, asset, amount, pending_id, timeout, code, flags, metadata, created_at, hash`
 const accountCols = `id, asset, flags, code, metadata, debits_pending, debits_posted, credits_pending, credits_posted, created_at`
 
+// querier is what reads need: the read pool or a snapshot transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reader implements ledger.Reader over a querier.
+type reader struct{ q querier }
+
+var _ ledger.Reader = reader{}
+
+// Accounts, Transfers and Head read from the read pool.
+func (d *DB) Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error) {
+	return reader{d.read}.Accounts(ctx, afterID, limit)
+}
+
+func (d *DB) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
+	return reader{d.read}.Transfers(ctx, f)
+}
+
+func (d *DB) Head(ctx context.Context) (ledger.Head, error) { return reader{d.read}.Head(ctx) }
+
+// Snapshot implements ledger.Store: a read transaction in WAL mode sees
+// the database as of its first read, whatever commits meanwhile.
+func (d *DB) Snapshot(ctx context.Context, fn func(ledger.Reader) error) error {
+	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(reader{tx})
+}
+
 // CreateAsset implements ledger.Store.
 func (d *DB) CreateAsset(ctx context.Context, a chengdui.Asset) (chengdui.Asset, error) {
 	_, err := d.write.ExecContext(ctx, `INSERT INTO assets (code, network, decimals, created_at) VALUES (?, ?, ?, ?)
@@ -96,9 +129,9 @@ func (d *DB) Account(ctx context.Context, id string) (chengdui.Account, error) {
 	return a, err
 }
 
-// Accounts implements ledger.Store.
-func (d *DB) Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error) {
-	rows, err := d.read.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+// Accounts implements ledger.Reader.
+func (r reader) Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -123,20 +156,24 @@ func (d *DB) Transfer(ctx context.Context, id string) (chengdui.Transfer, error)
 	return t, err
 }
 
-// Transfers implements ledger.Store.
-func (d *DB) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
+// Transfers implements ledger.Reader.
+func (r reader) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	var rows *sql.Rows
 	var err error
 	if f.AccountID != "" {
-		rows, err = d.read.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq IN (
-			SELECT seq FROM transfers WHERE debit_account_id = ?1 AND seq > ?2
-			UNION ALL SELECT seq FROM transfers WHERE credit_account_id = ?1 AND seq > ?2) ORDER BY seq LIMIT ?3`,
+		// One statement, so the cursor, the index and the tail are read
+		// from one snapshot.
+		rows, err = r.q.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq IN (
+			SELECT seq FROM (SELECT seq FROM account_entries WHERE account_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3)
+			UNION ALL
+			SELECT t.seq FROM transfers t, history_cursor c WHERE c.id = 1 AND t.seq > max(?2, c.indexed_size)
+				AND (t.debit_account_id = ?1 OR t.credit_account_id = ?1)) ORDER BY seq LIMIT ?3`,
 			f.AccountID, f.AfterSeq, f.Limit)
 	} else {
-		rows, err = d.read.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?`, f.AfterSeq, f.Limit)
+		rows, err = r.q.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?`, f.AfterSeq, f.Limit)
 	}
 	if err != nil {
 		return nil, err
@@ -182,9 +219,36 @@ func (d *DB) ExpiredPending(ctx context.Context, now time.Time, limit int) ([]st
 	return ids, rows.Err()
 }
 
-// Head implements ledger.Store.
-func (d *DB) Head(ctx context.Context) (ledger.Head, error) {
-	return scanHead(d.read.QueryRowContext(ctx, `SELECT size, chain_hash, merkle_root, compact FROM ledger_head WHERE id = 1`))
+// Head implements ledger.Reader.
+func (r reader) Head(ctx context.Context) (ledger.Head, error) {
+	return scanHead(r.q.QueryRowContext(ctx, `SELECT size, chain_hash, merkle_root, compact FROM ledger_head WHERE id = 1`))
+}
+
+// IndexHistory implements ledger.Store. Rows go in sorted by account, so
+// each account's leaf page is written once per chunk, not once per commit.
+func (d *DB) IndexHistory(ctx context.Context, max int) (int, error) {
+	var n int
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var from, size int64
+		if err := tx.QueryRowContext(ctx, `SELECT c.indexed_size, h.size FROM history_cursor c, ledger_head h WHERE c.id = 1 AND h.id = 1`).Scan(&from, &size); err != nil {
+			return err
+		}
+		to := min(size, from+int64(max))
+		if to <= from {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_entries (account_id, seq)
+			SELECT account_id, seq FROM (
+				SELECT debit_account_id AS account_id, seq FROM transfers WHERE seq > ?1 AND seq <= ?2
+				UNION ALL SELECT credit_account_id, seq FROM transfers WHERE seq > ?1 AND seq <= ?2)
+			ORDER BY account_id, seq`, from, to); err != nil {
+			return fmt.Errorf("index history: %w", err)
+		}
+		n = int(to - from)
+		_, err := tx.ExecContext(ctx, `UPDATE history_cursor SET indexed_size = ? WHERE id = 1`, to)
+		return err
+	})
+	return n, err
 }
 
 // Commit implements ledger.Store. The transaction begins IMMEDIATE, so it

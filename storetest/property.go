@@ -223,6 +223,22 @@ func testConcurrency(t *testing.T, f Factory) {
 	var mu sync.Mutex
 	okByAcc := map[string]uint64{}
 	var wg sync.WaitGroup
+	// Verify reads a snapshot: it must pass while commits go on.
+	verifyDone := make(chan struct{})
+	go func() {
+		defer close(verifyDone)
+		for i := 0; i < 5; i++ {
+			rep, err := ledger.Verify(v.ctx, v.h.Store, nil)
+			if err != nil {
+				t.Errorf("verify during commits: %v", err)
+				return
+			}
+			if !rep.OK() {
+				t.Errorf("verify during commits: %v", rep.Problems)
+				return
+			}
+		}
+	}()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -250,6 +266,7 @@ func testConcurrency(t *testing.T, f Factory) {
 		}(w)
 	}
 	wg.Wait()
+	<-verifyDone
 	var total uint64
 	for i := 0; i < hot; i++ {
 		a, err := v.e.Account(v.ctx, id("hot", i))

@@ -310,21 +310,45 @@ func testHistory(t *testing.T, f Factory) {
 		v.ok(chengdui.Transfer{ID: id("h", i), DebitAccountID: "alice", CreditAccountID: "bob", Amount: amt(1)})
 	}
 	v.ok(chengdui.Transfer{ID: "other", DebitAccountID: "bank", CreditAccountID: "bob", Amount: amt(1)})
-	var got []chengdui.Transfer
-	var after uint64
-	for {
-		page, err := v.e.Transfers(v.ctx, chengdui.TransferFilter{AccountID: "alice", AfterSeq: after, Limit: 10})
-		require.NoError(t, err)
-		if len(page) == 0 {
-			break
+	history := func(account string) []uint64 {
+		var got []uint64
+		var after uint64
+		for {
+			page, err := v.e.Transfers(v.ctx, chengdui.TransferFilter{AccountID: account, AfterSeq: after, Limit: 10})
+			require.NoError(t, err)
+			if len(page) == 0 {
+				break
+			}
+			for _, tr := range page {
+				require.True(t, tr.DebitAccountID == account || tr.CreditAccountID == account)
+				got = append(got, tr.Seq)
+			}
+			after = page[len(page)-1].Seq
 		}
-		got = append(got, page...)
-		after = page[len(page)-1].Seq
+		return got
 	}
-	require.Len(t, got, 26) // the funding plus 25
-	for i := 1; i < len(got); i++ {
-		require.Less(t, got[i-1].Seq, got[i].Seq)
+	// The same history whether the index is behind, partly or wholly
+	// caught up with the journal.
+	want := history("alice")
+	require.Len(t, want, 26) // the funding plus 25
+	for i := 1; i < len(want); i++ {
+		require.Less(t, want[i-1], want[i])
 	}
+	wantBob := history("bob")
+	require.Len(t, wantBob, 26)
+	n, err := v.h.Store.IndexHistory(v.ctx, 7)
+	require.NoError(t, err)
+	require.Equal(t, 7, n)
+	require.Equal(t, want, history("alice"))
+	require.Equal(t, wantBob, history("bob"))
+	total, err := v.e.IndexHistory(v.ctx)
+	require.NoError(t, err)
+	require.Equal(t, 20, total) // 27 entries in all
+	require.Equal(t, want, history("alice"))
+	require.Equal(t, wantBob, history("bob"))
+	n, err = v.h.Store.IndexHistory(v.ctx, 100)
+	require.NoError(t, err)
+	require.Zero(t, n)
 	tr, err := v.h.Store.Transfer(v.ctx, "h-3")
 	require.NoError(t, err)
 	require.Equal(t, "alice", tr.DebitAccountID)
