@@ -505,7 +505,7 @@ func (e *Engine) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]ch
 // Head implements chengdui.Ledger.
 func (e *Engine) Head(ctx context.Context) (chengdui.TreeHead, error) {
 	h, err := e.store.Head(ctx)
-	return h.TreeHead, err
+	return h.normalized().TreeHead, err
 }
 
 // ValidateAsset checks an asset's fields.

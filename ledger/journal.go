@@ -73,6 +73,17 @@ type journal struct {
 	rng   *compact.Range
 }
 
+// normalized gives the empty journal its defined head: a zero chain hash
+// and the RFC 6962 root of the empty tree (storage holds empty values).
+func (h Head) normalized() Head {
+	if h.Size == 0 {
+		h.ChainHash = make([]byte, sha256.Size)
+		h.MerkleRoot = rfc6962.DefaultHasher.EmptyRoot()
+		h.Compact = nil
+	}
+	return h
+}
+
 func openJournal(h Head) (*journal, error) {
 	rng, err := rangeFactory.NewRange(0, h.Size, h.Compact)
 	if err != nil {

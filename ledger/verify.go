@@ -65,6 +65,7 @@ func verify(ctx context.Context, s Reader, progress func(done uint64)) (*Report,
 	if err != nil {
 		return nil, err
 	}
+	head = head.normalized()
 	rep := &Report{}
 	j, err := openJournal(Head{})
 	if err != nil {

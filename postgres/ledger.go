@@ -10,6 +10,7 @@ import (
 	"chengdui/ledger"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 var _ ledger.Store = (*DB)(nil)
@@ -272,33 +273,25 @@ func (b *batchTx) Pending(ids []string) (map[string]ledger.PendingState, error) 
 	return out, err
 }
 
-// Write sends the whole batch in one round trip: arrays unnested into one
-// INSERT for transfers, one UPDATE for balances, one upsert for pending
-// states, and the head update.
+// Write copies the transfers in, then sends the rest in one round trip:
+// one UPDATE for all balances, one upsert for pending states, the head.
 func (b *batchTx) Write(w *ledger.Batch) error {
-	n := len(w.Transfers)
-	var (
-		seq                            = make([]int64, n)
-		ids, drs, crs, assets, amounts = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		pids, mds                      = make([]string, n), make([]string, n)
-		timeouts, created              = make([]int64, n), make([]int64, n)
-		codes, flags                   = make([]int32, n), make([]int64, n)
-		hashes                         = make([][]byte, n)
-	)
-	for i := range w.Transfers {
-		t := &w.Transfers[i]
-		seq[i], ids[i], drs[i], crs[i], assets[i], amounts[i] = int64(t.Seq), t.ID, t.DebitAccountID, t.CreditAccountID, t.Asset, t.Amount.String()
-		pids[i], timeouts[i], codes[i], flags[i] = t.PendingID, int64(t.Timeout), int32(t.Code), int64(t.Flags)
-		mds[i], created[i], hashes[i] = ledger.EncodeMetadata(t.Metadata), t.Timestamp.UnixMicro(), t.Hash
+	if len(w.Transfers) > 0 {
+		// COPY in binary: no SQL to parse per row, no text-to-numeric
+		// casts.
+		rows := make([][]any, len(w.Transfers))
+		for i := range w.Transfers {
+			t := &w.Transfers[i]
+			rows[i] = []any{int64(t.Seq), t.ID, t.DebitAccountID, t.CreditAccountID, t.Asset,
+				pgtype.Numeric{Int: t.Amount.Big(), Valid: true}, t.PendingID, int64(t.Timeout), int32(t.Code), int64(t.Flags),
+				ledger.EncodeMetadata(t.Metadata), t.Timestamp.UnixMicro(), t.Hash}
+		}
+		if _, err := b.tx.CopyFrom(b.ctx, pgx.Identifier{"transfers"}, []string{"seq", "id", "debit_account_id", "credit_account_id",
+			"asset", "amount", "pending_id", "timeout", "code", "flags", "metadata", "created_at", "hash"}, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("copy transfers: %w", err)
+		}
 	}
 	batch := &pgx.Batch{}
-	if n > 0 {
-		batch.Queue(`INSERT INTO transfers (seq, id, debit_account_id, credit_account_id, asset, amount, pending_id, timeout, code, flags, metadata, created_at, hash)
-			SELECT seq, id, dr, cr, asset, amount::numeric, pid, timeout, code, flags, md, created, hash
-			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::int[], $10::bigint[], $11::text[], $12::bigint[], $13::bytea[])
-			AS u(seq, id, dr, cr, asset, amount, pid, timeout, code, flags, md, created, hash)`,
-			seq, ids, drs, crs, assets, amounts, pids, timeouts, codes, flags, mds, created, hashes)
-	}
 	if m := len(w.Accounts); m > 0 {
 		aid, dp, dpo, cp, cpo := make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m)
 		for i, a := range w.Accounts {

@@ -357,6 +357,15 @@ func testHistory(t *testing.T, f Factory) {
 }
 
 func testVerifyTamper(t *testing.T, f Factory) {
+	t.Run("empty ledger", func(t *testing.T) {
+		v := start(t, f)
+		rep := v.verify()
+		require.True(t, rep.OK(), "%v", rep.Problems)
+		head, err := v.e.Head(v.ctx)
+		require.NoError(t, err)
+		require.Equal(t, rep.Head, head)
+		require.Len(t, head.MerkleRoot, 32)
+	})
 	cases := []struct {
 		name, sql string
 		wantSeq   uint64

@@ -18,7 +18,7 @@ CREATE TABLE accounts (
     credits_pending NUMERIC(39, 0) NOT NULL,
     credits_posted  NUMERIC(39, 0) NOT NULL,
     created_at      BIGINT NOT NULL
-);
+) WITH (fillfactor = 50); -- room on each page for HOT balance updates
 
 CREATE TABLE transfers (
     seq               BIGINT PRIMARY KEY,
