@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
-	"sync/atomic"
 	"time"
 
 	chttp "chengdui/http"
@@ -35,7 +34,6 @@ type appConfig struct {
 // ShutdownTimeout), stop the ledger engine (it commits what is queued),
 // close the database.
 func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
-	var migrated atomic.Bool
 	db, err := openMigrated(ctx, cfg.DSN, cfg.AutoMigrate)
 	if err != nil {
 		return err
@@ -44,7 +42,6 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		db.Close()
 		log.Info("database closed")
 	}()
-	migrated.Store(true)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -69,10 +66,14 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		Logger:   log,
 		Version:  versionString(),
 		Ready: func(ctx context.Context) error {
-			if !migrated.Load() {
+			v, err := db.SchemaVersion(ctx)
+			if err != nil {
+				return err
+			}
+			if v == 0 {
 				return errors.New("migrations have not run")
 			}
-			return db.Ping(ctx)
+			return nil
 		},
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

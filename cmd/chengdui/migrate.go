@@ -12,7 +12,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, sf.resolve())
+	db, err := openDatabase(ctx, sf.resolve(), true)
 	if err != nil {
 		return err
 	}

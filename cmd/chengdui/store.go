@@ -1,6 +1,11 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
+	"net/url"
+
+	"chengdui"
 	"context"
 	"flag"
 	"fmt"
@@ -41,27 +46,40 @@ func (s *storeFlags) resolve() string {
 	return "sqlite:" + filepath.Join(s.dataDir, "chengdui.db")
 }
 
-// openDatabase opens the database named by dsn: sqlite:PATH or postgres://….
-func openDatabase(ctx context.Context, dsn string) (database, error) {
+// openDatabase opens the database named by dsn: sqlite:PATH or
+// postgres://…. With create false, a SQLite file that does not exist is an
+// error rather than a new empty database left behind by a typo.
+func openDatabase(ctx context.Context, dsn string, create bool) (database, error) {
+	var db database
+	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
 		if path == "" {
 			return nil, usagef("database %q: give a file path, e.g. sqlite:./data/chengdui.db", dsn)
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		if !create {
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return nil, usagef("no database at %s; run 'chengdui migrate' (or 'chengdui dev') with the same --data-dir or --db first", path)
+			}
+		} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		return sqlite.Open(ctx, path)
+		db, err = sqlite.Open(ctx, path)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return postgres.Open(ctx, dsn)
+		db, err = postgres.Open(ctx, dsn)
+	default:
+		return nil, usagef("database %q: use sqlite:PATH or postgres://user@host:port/db", redact(dsn))
 	}
-	return nil, usagef("database %q: use sqlite:PATH or postgres://user@host:port/db", redact(dsn))
+	if chengdui.ErrorCode(err) == chengdui.EInvalid {
+		return nil, usagef("database %s: %s", redact(dsn), chengdui.ErrorMessage(err))
+	}
+	return db, err
 }
 
 // openMigrated opens the database and requires its schema to be current.
 func openMigrated(ctx context.Context, dsn string, migrate bool) (database, error) {
-	db, err := openDatabase(ctx, dsn)
+	db, err := openDatabase(ctx, dsn, migrate)
 	if err != nil {
 		return nil, err
 	}
@@ -84,16 +102,30 @@ func openMigrated(ctx context.Context, dsn string, migrate bool) (database, erro
 	return db, nil
 }
 
-// redact hides a password in a DSN before it is printed or logged.
+// redact hides passwords in a DSN before it is printed or logged: the
+// userinfo password and a password query parameter.
 func redact(dsn string) string {
-	at := strings.LastIndex(dsn, "@")
-	scheme := strings.Index(dsn, "://")
-	if at < 0 || scheme < 0 || at < scheme {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		// Unparseable: mask by hand whatever could be a secret.
+		if i := strings.Index(dsn, "password="); i >= 0 {
+			dsn = dsn[:i] + "password=xxxxx"
+		}
+		scheme, at := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@")
+		if scheme >= 0 && at > scheme {
+			if user, _, ok := strings.Cut(dsn[scheme+3:at], ":"); ok {
+				dsn = dsn[:scheme+3] + user + ":xxxxx" + dsn[at:]
+			}
+		}
 		return dsn
 	}
-	userinfo := dsn[scheme+3 : at]
-	if user, _, ok := strings.Cut(userinfo, ":"); ok {
-		return dsn[:scheme+3] + user + ":xxxxx" + dsn[at:]
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
-	return dsn
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
