@@ -1,15 +1,17 @@
 -- Ledger: assets, accounts, the append-only journal of transfers, pending
 -- states and the journal head. Amounts are NUMERIC(39,0): 128-bit exact.
+-- Identifiers use COLLATE "C": byte order, the same on every server, and
+-- much cheaper B-tree comparisons than a locale's collation.
 CREATE TABLE assets (
-    code       TEXT PRIMARY KEY,
+    code       TEXT COLLATE "C" PRIMARY KEY,
     network    TEXT NOT NULL,
     decimals   INTEGER NOT NULL,
     created_at BIGINT NOT NULL
 );
 
 CREATE TABLE accounts (
-    id              TEXT PRIMARY KEY,
-    asset           TEXT NOT NULL REFERENCES assets (code),
+    id              TEXT COLLATE "C" PRIMARY KEY,
+    asset           TEXT COLLATE "C" NOT NULL REFERENCES assets (code),
     flags           INTEGER NOT NULL,
     code            INTEGER NOT NULL,
     metadata        TEXT NOT NULL,
@@ -22,12 +24,12 @@ CREATE TABLE accounts (
 
 CREATE TABLE transfers (
     seq               BIGINT PRIMARY KEY,
-    id                TEXT NOT NULL UNIQUE,
-    debit_account_id  TEXT NOT NULL,
-    credit_account_id TEXT NOT NULL,
-    asset             TEXT NOT NULL,
+    id                TEXT COLLATE "C" NOT NULL UNIQUE,
+    debit_account_id  TEXT COLLATE "C" NOT NULL,
+    credit_account_id TEXT COLLATE "C" NOT NULL,
+    asset             TEXT COLLATE "C" NOT NULL,
     amount            NUMERIC(39, 0) NOT NULL,
-    pending_id        TEXT NOT NULL,
+    pending_id        TEXT COLLATE "C" NOT NULL,
     timeout           BIGINT NOT NULL,
     code              INTEGER NOT NULL,
     flags             INTEGER NOT NULL,
@@ -37,7 +39,7 @@ CREATE TABLE transfers (
 );
 
 CREATE TABLE pending_transfers (
-    id         TEXT PRIMARY KEY,
+    id         TEXT COLLATE "C" PRIMARY KEY,
     status     SMALLINT NOT NULL,
     expires_at BIGINT NOT NULL -- unix microseconds; 0: never
 );
@@ -57,7 +59,7 @@ INSERT INTO ledger_head (id, size, chain_hash, merkle_root, compact) VALUES (1, 
 -- commit would halve the commit rate. Entries up to history_cursor are
 -- indexed; queries scan the short unindexed tail of transfers.
 CREATE TABLE account_entries (
-    account_id TEXT NOT NULL,
+    account_id TEXT COLLATE "C" NOT NULL,
     seq        BIGINT NOT NULL,
     PRIMARY KEY (account_id, seq)
 );
