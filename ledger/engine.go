@@ -41,18 +41,7 @@ type Engine struct {
 	wg       sync.WaitGroup
 	started  bool
 	expiring sync.Mutex
-
-	// Account cache, owned by the committer goroutine. It holds balances
-	// as of journal size cacheSize; every balance change extends the
-	// journal under the head lock, so if the head is still at cacheSize
-	// when a commit starts, no other process has written and the cache is
-	// exact. Otherwise it is dropped.
-	cache     map[string]chengdui.Account
-	cacheSize uint64
 }
-
-// maxCachedAccounts bounds the account cache's memory.
-const maxCachedAccounts = 1 << 20
 
 var _ chengdui.Ledger = (*Engine)(nil)
 
@@ -93,8 +82,13 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.started = true
 	ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	e.wg.Add(1)
-	go func() { defer e.wg.Done(); e.commitLoop(ctx) }()
+	toWrite := make(chan writeItem, 1)
+	// Room for every batch that can be in flight, so the writer never
+	// blocks on an acknowledgement.
+	acks := make(chan ack, 16)
+	e.wg.Add(2)
+	go func() { defer e.wg.Done(); e.prepareLoop(ctx, toWrite, acks) }()
+	go func() { defer e.wg.Done(); e.writeLoop(ctx, toWrite, acks) }()
 	if e.opts.ExpiryInterval > 0 {
 		e.wg.Add(1)
 		go func() { defer e.wg.Done(); e.expiryLoop(ctx) }()
@@ -158,151 +152,124 @@ func (e *Engine) submit(ctx context.Context, ts []chengdui.Transfer, internal bo
 	return r.res, r.err
 }
 
-func (e *Engine) commitLoop(ctx context.Context) {
-	var batch []*request
-	for {
-		r, ok := <-e.reqs
-		if !ok {
-			return
-		}
-		batch = append(batch[:0], r)
-		n := len(r.ts)
-	drain:
-		for n < e.opts.MaxBatch {
-			select {
-			case r, ok := <-e.reqs:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-				n += len(r.ts)
-			default:
-				break drain
-			}
-		}
-		e.commit(ctx, batch)
+// gather blocks for the next request, then takes whatever else is queued,
+// up to MaxBatch transfers. It returns nil once the queue is closed.
+func (e *Engine) gather() []*request {
+	r, ok := <-e.reqs
+	if !ok {
+		return nil
 	}
+	batch := []*request{r}
+	n := len(r.ts)
+	for n < e.opts.MaxBatch {
+		select {
+		case r, ok := <-e.reqs:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+			n += len(r.ts)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
-// commit applies a group of requests in one database transaction.
-func (e *Engine) commit(ctx context.Context, batch []*request) {
-	start := time.Now()
-	live := batch[:0:0]
+// live drops requests abandoned before their turn: nothing of them was
+// applied, and their callers get their context's error.
+func live(batch []*request) []*request {
+	out := batch[:0:0]
 	for _, r := range batch {
 		if r.ctx.Err() != nil && !r.internal {
-			// Abandoned before its turn: nothing of it was applied.
 			r.err = r.ctx.Err()
 			close(r.done)
 			continue
 		}
-		live = append(live, r)
+		out = append(out, r)
 	}
-	if len(live) == 0 {
-		return
-	}
-	var results [][]chengdui.TransferResult
-	var written int
-	var newAccounts []chengdui.Account
-	var newSize uint64
-	err := e.store.Commit(ctx, func(tx BatchTx) error {
-		results = results[:0]
-		head, err := tx.Head()
-		if err != nil {
-			return err
-		}
-		ids, accountIDs, pendingIDs := collectIDs(live)
-		existing, err := tx.Transfers(ids)
-		if err != nil {
-			return err
-		}
-		// Post and void name only the pending transfer: its accounts come
-		// from its committed body.
-		for _, pid := range pendingIDs {
-			if p, ok := existing[pid]; ok {
-				accountIDs = appendUnique(accountIDs, p.DebitAccountID, p.CreditAccountID)
-			}
-		}
-		if e.cache == nil || head.Size != e.cacheSize || len(e.cache) > maxCachedAccounts {
-			e.cache = make(map[string]chengdui.Account)
-		}
-		accounts := make(map[string]chengdui.Account, len(accountIDs))
-		missing := accountIDs[:0:0]
-		for _, id := range accountIDs {
-			if a, ok := e.cache[id]; ok {
-				accounts[id] = a
-			} else {
-				missing = append(missing, id)
-			}
-		}
-		if len(missing) > 0 {
-			loaded, err := tx.Accounts(missing)
-			if err != nil {
-				return err
-			}
-			for id, a := range loaded {
-				accounts[id] = a
-				e.cache[id] = a
-			}
-		}
-		pending, err := tx.Pending(pendingIDs)
-		if err != nil {
-			return err
-		}
-		now := e.opts.Now().UTC().Truncate(time.Microsecond)
-		s := newState(now, head.Size+1, existing, accounts, pending)
-		for _, r := range live {
-			results = append(results, s.applyRequest(r.ts, r.internal))
-		}
-		b := s.batch()
-		j, err := openJournal(head)
-		if err != nil {
-			return err
-		}
-		for i := range b.Transfers {
-			if err := j.append(&b.Transfers[i]); err != nil {
-				return err
-			}
-		}
-		if b.Head, err = j.head(); err != nil {
-			return err
-		}
-		// The results carry the committed hashes.
-		for _, rs := range results {
-			for k := range rs {
-				if rs[k].Err == nil && !rs[k].Existed {
-					rs[k].Transfer = b.Transfers[s.created[rs[k].Transfer.ID]]
-				}
-			}
-		}
-		written = len(b.Transfers)
-		if written == 0 && len(b.Accounts) == 0 {
-			return nil
-		}
-		if err := tx.Write(b); err != nil {
-			return err
-		}
-		newAccounts, newSize = b.Accounts, b.Head.Size
-		return nil
-	})
+	return out
+}
+
+// source is where a batch's state comes from: the write transaction
+// (BatchTx), or the pipeline's overlay over committed state.
+type source interface {
+	Transfers(ids []string) (map[string]chengdui.Transfer, error)
+	Accounts(ids []string) (map[string]chengdui.Account, error)
+	Pending(ids []string) (map[string]PendingState, error)
+}
+
+// prepared is a batch applied in memory and ready to write.
+type prepared struct {
+	reqs    []*request
+	results [][]chengdui.TransferResult
+	batch   *Batch
+	base    Head // the journal head it extends
+	start   time.Time
+}
+
+// empty reports whether the batch writes nothing (every transfer was
+// refused or existed already).
+func (p *prepared) empty() bool { return len(p.batch.Transfers) == 0 && len(p.batch.Accounts) == 0 }
+
+// apply runs the rules for reqs against src on top of head and extends
+// the journal. It does not write.
+func (e *Engine) apply(src source, head Head, reqs []*request) (*prepared, error) {
+	p := &prepared{reqs: reqs, base: head, start: time.Now()}
+	ids, accountIDs, pendingIDs := collectIDs(reqs)
+	existing, err := src.Transfers(ids)
 	if err != nil {
-		e.cache = nil // the transaction's effects are unknown
-	} else if newAccounts != nil {
-		for _, a := range newAccounts {
-			e.cache[a.ID] = a
-		}
-		e.cacheSize = newSize
+		return nil, err
 	}
-	if err != nil && len(live) > 1 && ctx.Err() == nil {
-		// One request may have poisoned the batch (a row the database
-		// refuses): commit each alone so the others are not held hostage.
-		e.log.Warn("group commit failed; committing its requests one by one", "err", err, "requests", len(live))
-		for _, r := range live {
-			e.commit(ctx, []*request{r})
+	// Post and void name only the pending transfer: its accounts come
+	// from its committed body.
+	for _, pid := range pendingIDs {
+		if t, ok := existing[pid]; ok {
+			accountIDs = appendUnique(accountIDs, t.DebitAccountID, t.CreditAccountID)
 		}
-		return
 	}
+	accounts, err := src.Accounts(accountIDs)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := src.Pending(pendingIDs)
+	if err != nil {
+		return nil, err
+	}
+	now := e.opts.Now().UTC().Truncate(time.Microsecond)
+	s := newState(now, head.Size+1, existing, accounts, pending)
+	for _, r := range reqs {
+		p.results = append(p.results, s.applyRequest(r.ts, r.internal))
+	}
+	p.batch = s.batch()
+	j, err := openJournal(head)
+	if err != nil {
+		return nil, err
+	}
+	for i := range p.batch.Transfers {
+		if err := j.append(&p.batch.Transfers[i]); err != nil {
+			return nil, err
+		}
+	}
+	if p.batch.Head, err = j.head(); err != nil {
+		return nil, err
+	}
+	// The results carry the committed hashes.
+	for _, rs := range p.results {
+		for k := range rs {
+			if rs[k].Err == nil && !rs[k].Existed {
+				rs[k].Transfer = p.batch.Transfers[s.created[rs[k].Transfer.ID]]
+			}
+		}
+	}
+	return p, nil
+}
+
+// deliver answers every request of a committed batch, or fails them all
+// with err.
+func (e *Engine) deliver(p *prepared, reqs []*request, err error) {
 	var refused []string
-	for i, r := range live {
+	for i, r := range reqs {
 		if err != nil {
 			r.err = err
 			if chengdui.ErrorCode(err) == chengdui.EInternal {
@@ -310,7 +277,7 @@ func (e *Engine) commit(ctx context.Context, batch []*request) {
 				r.err = chengdui.Errorf(chengdui.EUnavailable, "the ledger could not commit; retry with the same transfer ids")
 			}
 		} else {
-			r.res = results[i]
+			r.res = p.results[i]
 			for _, res := range r.res {
 				if res.Err != nil {
 					refused = append(refused, chengdui.ErrorCode(res.Err))
@@ -320,10 +287,40 @@ func (e *Engine) commit(ctx context.Context, batch []*request) {
 		close(r.done)
 	}
 	if err == nil {
-		e.opts.Metrics.observe(written, refused, written, time.Since(start).Seconds())
+		n := len(p.batch.Transfers)
+		e.opts.Metrics.observe(n, refused, n, time.Since(p.start).Seconds())
 	}
 }
 
+// commitSlow applies and writes a batch inside one write transaction,
+// reading all state there. It is the path when the pipeline's view may
+// be stale: another process wrote, or an earlier batch failed.
+func (e *Engine) commitSlow(ctx context.Context, reqs []*request) {
+	var p *prepared
+	err := e.store.Commit(ctx, func(tx BatchTx) error {
+		head, err := tx.Head()
+		if err != nil {
+			return err
+		}
+		if p, err = e.apply(tx, head, reqs); err != nil {
+			return err
+		}
+		if p.empty() {
+			return nil
+		}
+		return tx.Write(p.batch)
+	})
+	if err != nil && len(reqs) > 1 && ctx.Err() == nil {
+		// One request may have poisoned the batch (a row the database
+		// refuses): commit each alone so the others are not held hostage.
+		e.log.Warn("group commit failed; committing its requests one by one", "err", err, "requests", len(reqs))
+		for _, r := range reqs {
+			e.commitSlow(ctx, []*request{r})
+		}
+		return
+	}
+	e.deliver(p, reqs, err)
+}
 func collectIDs(reqs []*request) (ids, accountIDs, pendingIDs []string) {
 	seenAcc := map[string]bool{}
 	seenPend := map[string]bool{}

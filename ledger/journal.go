@@ -85,7 +85,7 @@ func (h Head) normalized() Head {
 }
 
 func openJournal(h Head) (*journal, error) {
-	rng, err := rangeFactory.NewRange(0, h.Size, h.Compact)
+	rng, err := rangeFactory.NewRange(0, h.Size, slices.Clone(h.Compact))
 	if err != nil {
 		return nil, fmt.Errorf("journal head at size %d: %w", h.Size, err)
 	}
@@ -101,11 +101,19 @@ func (j *journal) append(t *chengdui.Transfer) error {
 	if t.Seq != j.size+1 {
 		return fmt.Errorf("journal: seq %d after size %d", t.Seq, j.size)
 	}
-	lh := LeafHash(t)
+	var err error
+	t.Hash, err = j.appendLeafHash(LeafHash(t))
+	return err
+}
+
+// appendLeafHash extends the hash chain and the Merkle log by one leaf hash
+// and returns the new chain value. It is append without the transfer, so
+// that tests can feed RFC 6962 test-vector leaves through the same path.
+func (j *journal) appendLeafHash(lh []byte) ([]byte, error) {
 	j.chain = ChainHash(j.chain, lh)
-	t.Hash = j.chain
 	j.size++
-	return j.rng.Append(lh, nil)
+	err := j.rng.Append(lh, nil)
+	return j.chain, err
 }
 
 func (j *journal) head() (Head, error) {
@@ -116,9 +124,17 @@ func (j *journal) head() (Head, error) {
 			return Head{}, err
 		}
 	}
+	// A copy: the range keeps appending in place, and this head may be
+	// written by the pipeline's writer while the next batch extends a
+	// range opened from it.
+	hashes := j.rng.Hashes()
+	compact := make([][]byte, len(hashes))
+	for i, h := range hashes {
+		compact[i] = bytes.Clone(h)
+	}
 	return Head{
 		TreeHead: chengdui.TreeHead{Size: j.size, ChainHash: j.chain, MerkleRoot: root},
-		Compact:  j.rng.Hashes(),
+		Compact:  compact,
 	}, nil
 }
 

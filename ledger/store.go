@@ -37,6 +37,10 @@ type Store interface {
 	// returns how many it indexed. Transfers by account is correct at any
 	// cursor position; indexing keeps it fast.
 	IndexHistory(ctx context.Context, max int) (int, error)
+	// Prefetch reads committed transfers, accounts and pending states
+	// outside any write transaction: the engine prepares the next batch
+	// with it while the current one commits.
+	Prefetch(ctx context.Context, transferIDs, accountIDs, pendingIDs []string) (*Prefetched, error)
 	// Snapshot runs fn against one consistent read-only view of the store.
 	Snapshot(ctx context.Context, fn func(Reader) error) error
 	// Commit runs fn in one write transaction holding the journal head lock.
@@ -62,6 +66,13 @@ type BatchTx interface {
 	Pending(ids []string) (map[string]PendingState, error)
 	// Write stores the batch's outcome.
 	Write(b *Batch) error
+}
+
+// Prefetched is what Prefetch found; absent ids are absent from the maps.
+type Prefetched struct {
+	Transfers map[string]chengdui.Transfer
+	Accounts  map[string]chengdui.Account
+	Pending   map[string]PendingState
 }
 
 // PendingState is the stored state of a pending transfer.
