@@ -214,17 +214,35 @@ func (d *DB) IndexHistory(ctx context.Context, max int) (int, error) {
 	return n, err
 }
 
+// Prefetch implements ledger.Store, reading from the pool.
+func (d *DB) Prefetch(ctx context.Context, transferIDs, accountIDs, pendingIDs []string) (*ledger.Prefetched, error) {
+	b := &batchTx{ctx: ctx, q: d.pool}
+	var p ledger.Prefetched
+	var err error
+	if p.Transfers, err = b.Transfers(transferIDs); err != nil {
+		return nil, err
+	}
+	if p.Accounts, err = b.Accounts(accountIDs); err != nil {
+		return nil, err
+	}
+	if p.Pending, err = b.Pending(pendingIDs); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
 // Commit implements ledger.Store. The head row is locked first: commits
 // from every process queue behind it, so the journal has one order.
 func (d *DB) Commit(ctx context.Context, fn func(ledger.BatchTx) error) error {
 	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		return fn(&batchTx{ctx: ctx, tx: tx})
+		return fn(&batchTx{ctx: ctx, tx: tx, q: tx})
 	})
 }
 
 type batchTx struct {
 	ctx context.Context
-	tx  pgx.Tx
+	tx  pgx.Tx  // writes
+	q   querier // reads: the transaction, or the pool for Prefetch
 }
 
 func (b *batchTx) Head() (ledger.Head, error) {
@@ -233,7 +251,7 @@ func (b *batchTx) Head() (ledger.Head, error) {
 
 func (b *batchTx) Transfers(ids []string) (map[string]chengdui.Transfer, error) {
 	out := map[string]chengdui.Transfer{}
-	rows, _ := b.tx.Query(b.ctx, `SELECT `+transferCols+` FROM transfers WHERE id = ANY($1)`, ids)
+	rows, _ := b.q.Query(b.ctx, `SELECT `+transferCols+` FROM transfers WHERE id = ANY($1)`, ids)
 	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
 		t, err := scanTransfer(r)
 		out[t.ID] = t
@@ -244,7 +262,7 @@ func (b *batchTx) Transfers(ids []string) (map[string]chengdui.Transfer, error) 
 
 func (b *batchTx) Accounts(ids []string) (map[string]chengdui.Account, error) {
 	out := make(map[string]chengdui.Account, len(ids))
-	rows, _ := b.tx.Query(b.ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ANY($1)`, ids)
+	rows, _ := b.q.Query(b.ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ANY($1)`, ids)
 	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
 		a, err := scanAccount(r)
 		out[a.ID] = a
@@ -255,7 +273,7 @@ func (b *batchTx) Accounts(ids []string) (map[string]chengdui.Account, error) {
 
 func (b *batchTx) Pending(ids []string) (map[string]ledger.PendingState, error) {
 	out := map[string]ledger.PendingState{}
-	rows, _ := b.tx.Query(b.ctx, `SELECT id, status, expires_at FROM pending_transfers WHERE id = ANY($1)`, ids)
+	rows, _ := b.q.Query(b.ctx, `SELECT id, status, expires_at FROM pending_transfers WHERE id = ANY($1)`, ids)
 	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
 		var p ledger.PendingState
 		var st int16

@@ -251,21 +251,39 @@ func (d *DB) IndexHistory(ctx context.Context, max int) (int, error) {
 	return n, err
 }
 
+// Prefetch implements ledger.Store, reading from the read pool.
+func (d *DB) Prefetch(ctx context.Context, transferIDs, accountIDs, pendingIDs []string) (*ledger.Prefetched, error) {
+	b := &batchTx{ctx: ctx, q: d.read}
+	var p ledger.Prefetched
+	var err error
+	if p.Transfers, err = b.Transfers(transferIDs); err != nil {
+		return nil, err
+	}
+	if p.Accounts, err = b.Accounts(accountIDs); err != nil {
+		return nil, err
+	}
+	if p.Pending, err = b.Pending(pendingIDs); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
 // Commit implements ledger.Store. The transaction begins IMMEDIATE, so it
 // holds SQLite's write lock from the start: the head it reads stays current.
 func (d *DB) Commit(ctx context.Context, fn func(ledger.BatchTx) error) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {
-		return fn(&batchTx{ctx: ctx, tx: tx})
+		return fn(&batchTx{ctx: ctx, tx: tx, q: tx})
 	})
 }
 
 type batchTx struct {
 	ctx context.Context
-	tx  *sql.Tx
+	tx  *sql.Tx // writes
+	q   querier // reads: the transaction, or the read pool for Prefetch
 }
 
 func (b *batchTx) Head() (ledger.Head, error) {
-	return scanHead(b.tx.QueryRowContext(b.ctx, `SELECT size, chain_hash, merkle_root, compact FROM ledger_head WHERE id = 1`))
+	return scanHead(b.q.QueryRowContext(b.ctx, `SELECT size, chain_hash, merkle_root, compact FROM ledger_head WHERE id = 1`))
 }
 
 // chunk bounds the parameters of one IN list.
@@ -282,7 +300,7 @@ func (b *batchTx) query(prefix string, ids []string, each func(*sql.Rows) error)
 		for i, id := range ids[:n] {
 			args[i] = id
 		}
-		rows, err := b.tx.QueryContext(b.ctx, prefix+"("+inList(n)+")", args...)
+		rows, err := b.q.QueryContext(b.ctx, prefix+"("+inList(n)+")", args...)
 		if err != nil {
 			return err
 		}
