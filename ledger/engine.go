@@ -191,14 +191,6 @@ func live(batch []*request) []*request {
 	return out
 }
 
-// source is where a batch's state comes from: the write transaction
-// (BatchTx), or the pipeline's overlay over committed state.
-type source interface {
-	Transfers(ids []string) (map[string]chengdui.Transfer, error)
-	Accounts(ids []string) (map[string]chengdui.Account, error)
-	Pending(ids []string) (map[string]PendingState, error)
-}
-
 // prepared is a batch applied in memory and ready to write.
 type prepared struct {
 	reqs    []*request
@@ -212,9 +204,10 @@ type prepared struct {
 // refused or existed already).
 func (p *prepared) empty() bool { return len(p.batch.Transfers) == 0 && len(p.batch.Accounts) == 0 }
 
-// apply runs the rules for reqs against src on top of head and extends
-// the journal. It does not write.
-func (e *Engine) apply(src source, head Head, reqs []*request) (*prepared, error) {
+// apply runs the rules for reqs against src — the write transaction, or
+// the pipeline's overlay — on top of head and extends the journal. It does
+// not write.
+func (e *Engine) apply(src BatchReader, head Head, reqs []*request) (*prepared, error) {
 	p := &prepared{reqs: reqs, base: head, start: time.Now()}
 	ids, accountIDs, pendingIDs := collectIDs(reqs)
 	existing, err := src.Transfers(ids)

@@ -55,15 +55,21 @@ type Reader interface {
 	Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error)
 }
 
-// BatchTx is the view of the store inside a commit.
-type BatchTx interface {
-	Head() (Head, error)
+// BatchReader reads the state a batch needs. Absent ids are absent from
+// the maps.
+type BatchReader interface {
 	// Transfers returns the committed transfers among ids.
 	Transfers(ids []string) (map[string]chengdui.Transfer, error)
-	// Accounts returns the accounts among ids, locked for this transaction.
+	// Accounts returns the accounts among ids.
 	Accounts(ids []string) (map[string]chengdui.Account, error)
 	// Pending returns the pending states among ids.
 	Pending(ids []string) (map[string]PendingState, error)
+}
+
+// BatchTx is the view of the store inside a commit.
+type BatchTx interface {
+	BatchReader
+	Head() (Head, error)
 	// Write stores the batch's outcome.
 	Write(b *Batch) error
 }
@@ -73,6 +79,23 @@ type Prefetched struct {
 	Transfers map[string]chengdui.Transfer
 	Accounts  map[string]chengdui.Account
 	Pending   map[string]PendingState
+}
+
+// PrefetchWith runs Prefetch's three reads on r; adapters implement
+// Prefetch with it over their read pool.
+func PrefetchWith(r BatchReader, transferIDs, accountIDs, pendingIDs []string) (*Prefetched, error) {
+	var p Prefetched
+	var err error
+	if p.Transfers, err = r.Transfers(transferIDs); err != nil {
+		return nil, err
+	}
+	if p.Accounts, err = r.Accounts(accountIDs); err != nil {
+		return nil, err
+	}
+	if p.Pending, err = r.Pending(pendingIDs); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // PendingState is the stored state of a pending transfer.

@@ -253,19 +253,7 @@ func (d *DB) IndexHistory(ctx context.Context, max int) (int, error) {
 
 // Prefetch implements ledger.Store, reading from the read pool.
 func (d *DB) Prefetch(ctx context.Context, transferIDs, accountIDs, pendingIDs []string) (*ledger.Prefetched, error) {
-	b := &batchTx{ctx: ctx, q: d.read}
-	var p ledger.Prefetched
-	var err error
-	if p.Transfers, err = b.Transfers(transferIDs); err != nil {
-		return nil, err
-	}
-	if p.Accounts, err = b.Accounts(accountIDs); err != nil {
-		return nil, err
-	}
-	if p.Pending, err = b.Pending(pendingIDs); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return ledger.PrefetchWith(&batchTx{ctx: ctx, q: d.read}, transferIDs, accountIDs, pendingIDs)
 }
 
 // Commit implements ledger.Store. The transaction begins IMMEDIATE, so it
