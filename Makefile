@@ -21,5 +21,13 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-bench:
-	$(GO) run ./cmd/chengdui bench ledger --accounts 1000 --concurrency 1024 --duration 20s
+# The figures in docs/benchmarks.md: both engines, 1,000 accounts and 10
+# hot accounts. BENCH_PG must point at a PostgreSQL database.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+BENCH_FLAGS ?= --concurrency 2048 --duration 20s --warmup 3s
+
+bench: build
+	./bin/chengdui bench ledger --db sqlite:$$(mktemp -d)/bench.db --accounts 1000 $(BENCH_FLAGS)
+	./bin/chengdui bench ledger --db sqlite:$$(mktemp -d)/bench.db --accounts 10 $(BENCH_FLAGS)
+	./bin/chengdui bench ledger --db '$(BENCH_PG)' --accounts 1000 $(BENCH_FLAGS)
+	./bin/chengdui bench ledger --db '$(BENCH_PG)' --accounts 10 $(BENCH_FLAGS)
