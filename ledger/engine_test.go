@@ -445,23 +445,193 @@ func TestAccountCacheTwoEngines(t *testing.T) {
 		// must be refused.
 		r = transfer(t, x, chengdui.Transfer{ID: fmt.Sprintf("overdraft-%d", i), DebitAccountID: "alice", CreditAccountID: "shop", Amount: amt(1)})
 		require.Equal(t, chengdui.EExceedsCredits, chengdui.ErrorCode(r.Err), "round %d: overdraft through the stale engine: %v", i, r.Err)
+		// Now y holds alice at zero available. x funds 5 more; spending it
+		// through y must not be refused on y's stale balance (a refusal
+		// writes nothing, so only the head check can catch it).
+		r = transfer(t, x, chengdui.Transfer{ID: fmt.Sprintf("topup-%d", i), DebitAccountID: "bank", CreditAccountID: "alice", Amount: amt(5)})
+		require.NoError(t, r.Err, "round %d: top up", i)
+		r = transfer(t, y, chengdui.Transfer{ID: fmt.Sprintf("spend-rest-%d", i), DebitAccountID: "alice", CreditAccountID: "shop", Amount: amt(5)})
+		require.NoError(t, r.Err, "round %d: spend the top-up through the engine that saw alice empty", i)
 	}
 
 	ctx := context.Background()
 	for _, db := range []*sqlite.DB{dbA, dbB} {
 		alice, err := db.Account(ctx, "alice")
 		require.NoError(t, err)
-		require.Equal(t, amt(10*rounds), alice.CreditsPosted)
-		require.Equal(t, amt(10*rounds), alice.DebitsPosted)
+		require.Equal(t, amt(15*rounds), alice.CreditsPosted)
+		require.Equal(t, amt(15*rounds), alice.DebitsPosted)
 		require.True(t, alice.DebitsPending.IsZero())
 		shop, err := db.Account(ctx, "shop")
 		require.NoError(t, err)
-		require.Equal(t, amt(10*rounds), shop.CreditsPosted)
+		require.Equal(t, amt(15*rounds), shop.CreditsPosted)
 		bank, err := db.Account(ctx, "bank")
 		require.NoError(t, err)
-		require.Equal(t, amt(10*rounds), bank.DebitsPosted)
+		require.Equal(t, amt(15*rounds), bank.DebitsPosted)
 
 		rep := verifyOK(t, db)
-		require.Equal(t, uint64(2*rounds), rep.Entries)
+		require.Equal(t, uint64(4*rounds), rep.Entries)
 	}
+}
+
+// TestTwoEnginesConcurrent lets two engines on one database file race on
+// one no-overdraft account, with batches in flight on both. Whatever
+// interleaving happens, every answer must match the stored balances and
+// the journal must verify.
+func TestTwoEnginesConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db")
+	dbA, dbB := openDB(t, path), openDB(t, path)
+	a := startEngine(t, dbA, quiet(ledger.Options{}))
+	b := startEngine(t, dbB, quiet(ledger.Options{}))
+	setup(t, a, map[string]chengdui.AccountFlags{"alice": chengdui.DebitsMustNotExceedCredits, "shop": 0})
+
+	const workers, steps = 8, 40
+	var funded, spent atomic.Uint64
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*workers)
+	for w := range 2 * workers {
+		e := []*ledger.Engine{a, b}[w%2]
+		wg.Go(func() {
+			for i := range steps {
+				tr := chengdui.Transfer{ID: fmt.Sprintf("w%d-%d", w, i), Amount: amt(uint64(1 + (w+i)%7))}
+				fund := (w+i)%3 == 0
+				if fund {
+					tr.DebitAccountID, tr.CreditAccountID = "bank", "alice"
+				} else {
+					tr.DebitAccountID, tr.CreditAccountID = "alice", "shop"
+				}
+				res, err := e.CreateTransfers(context.Background(), []chengdui.Transfer{tr})
+				if err != nil {
+					errs <- err
+					return
+				}
+				switch code := chengdui.ErrorCode(res[0].Err); {
+				case code == "" && fund:
+					funded.Add(tr.Amount.Lo)
+				case code == "":
+					spent.Add(tr.Amount.Lo)
+				case code != chengdui.EExceedsCredits || fund:
+					errs <- fmt.Errorf("transfer %s: %w", tr.ID, res[0].Err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Positive(t, spent.Load(), "no spend ever succeeded")
+
+	ctx := context.Background()
+	for _, db := range []*sqlite.DB{dbA, dbB} {
+		alice, err := db.Account(ctx, "alice")
+		require.NoError(t, err)
+		require.Equal(t, amt(funded.Load()), alice.CreditsPosted, "every fund answered as committed is committed, and only those")
+		require.Equal(t, amt(spent.Load()), alice.DebitsPosted, "every spend answered as committed is committed, and only those")
+		require.LessOrEqual(t, alice.DebitsPosted.Cmp(alice.CreditsPosted), 0, "alice overdrawn")
+		verifyOK(t, db)
+	}
+}
+
+// hookStore lets a test act at two points of an engine's pipeline: when a
+// transfer id is looked up outside the write transaction (the next batch
+// is being prepared) and just before a write transaction begins.
+type hookStore struct {
+	ledger.Store
+	prefetched   chan string // transfer ids looked up by Prefetch
+	beforeCommit atomic.Pointer[func()]
+}
+
+func (s *hookStore) Prefetch(ctx context.Context, transferIDs, accountIDs, pendingIDs []string) (*ledger.Prefetched, error) {
+	for _, id := range transferIDs {
+		select {
+		case s.prefetched <- id:
+		default:
+		}
+	}
+	return s.Store.Prefetch(ctx, transferIDs, accountIDs, pendingIDs)
+}
+
+func (s *hookStore) Commit(ctx context.Context, fn func(ledger.BatchTx) error) error {
+	if hook := s.beforeCommit.Swap(nil); hook != nil {
+		(*hook)()
+	}
+	return s.Store.Commit(ctx, fn)
+}
+
+// TestStaleBatchBehindRefusedBatch builds the worst case for a pipelined
+// engine: batch N and batch N+1 were both prepared on a view in which
+// alice has funds, then another process spends them before N is written.
+// N is refused on the slow path and writes nothing, so the journal has as
+// many entries as N+1 expects; only the chain hash shows that N+1 was
+// prepared on a head that never existed. N+1 must be refused too.
+func TestStaleBatchBehindRefusedBatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db")
+	dbA, dbB := openDB(t, path), openDB(t, path)
+	hs := &hookStore{Store: dbA, prefetched: make(chan string, 64)}
+	a := startEngine(t, hs, quiet(ledger.Options{}))
+	b := startEngine(t, dbB, quiet(ledger.Options{}))
+	setup(t, a, map[string]chengdui.AccountFlags{"alice": chengdui.DebitsMustNotExceedCredits, "shop": 0})
+	spend := func(id string, n uint64) chengdui.Transfer {
+		return chengdui.Transfer{ID: id, DebitAccountID: "alice", CreditAccountID: "shop", Amount: amt(n)}
+	}
+	require.NoError(t, transfer(t, a, chengdui.Transfer{ID: "fund", DebitAccountID: "bank", CreditAccountID: "alice", Amount: amt(10)}).Err)
+	// Engine A now holds alice with 10 available.
+
+	writing := make(chan struct{})
+	release := make(chan struct{})
+	hook := func() { close(writing); <-release }
+	hs.beforeCommit.Store(&hook)
+
+	type outcome struct {
+		id   string
+		code string
+	}
+	results := make(chan outcome, 2)
+	submit := func(tr chengdui.Transfer) {
+		res, err := a.CreateTransfers(context.Background(), []chengdui.Transfer{tr})
+		if err == nil {
+			err = res[0].Err
+		}
+		results <- outcome{tr.ID, chengdui.ErrorCode(err)}
+	}
+	go submit(spend("n", 6)) // batch N
+	<-writing
+	// N waits before its transaction; N+1 is prepared on top of it.
+	go submit(spend("n+1", 4))
+	timeout := time.After(5 * time.Second)
+wait:
+	for {
+		select {
+		case id := <-hs.prefetched:
+			if id == "n+1" {
+				break wait
+			}
+		case <-timeout:
+			t.Fatal("batch N+1 was never prepared while batch N waited")
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let the preparer hand N+1 to the writer
+
+	// Another process spends everything first.
+	require.NoError(t, transfer(t, b, spend("other", 10)).Err)
+	close(release)
+
+	for range 2 {
+		r := <-results
+		require.Equal(t, chengdui.EExceedsCredits, r.code, "transfer %s", r.id)
+	}
+	ctx := context.Background()
+	alice, err := dbA.Account(ctx, "alice")
+	require.NoError(t, err)
+	require.Equal(t, amt(10), alice.DebitsPosted)
+	require.Equal(t, amt(10), alice.CreditsPosted)
+	rep := verifyOK(t, dbA)
+	require.Equal(t, uint64(2), rep.Entries)
+
+	// Engine A recovers and carries on.
+	require.NoError(t, transfer(t, a, chengdui.Transfer{ID: "fund-2", DebitAccountID: "bank", CreditAccountID: "alice", Amount: amt(3)}).Err)
+	require.NoError(t, transfer(t, a, spend("n+2", 3)).Err)
+	verifyOK(t, dbA)
 }
