@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chengdui"
@@ -24,8 +25,14 @@ type Options struct {
 	HistoryInterval time.Duration
 }
 
-// historyChunk is the most journal entries indexed in one transaction.
-const historyChunk = 50000
+// History indexing: at most historyChunk journal entries per transaction;
+// a tick indexes once historyMinChunk transfers were committed here since
+// the last time, or every historyMaxTicks ticks.
+const (
+	historyChunk    = 50000
+	historyMinChunk = 1024
+	historyMaxTicks = 10
+)
 
 // Engine is the ledger service: chengdui.Ledger over a Store.
 type Engine struct {
@@ -41,6 +48,8 @@ type Engine struct {
 	wg       sync.WaitGroup
 	started  bool
 	expiring sync.Mutex
+
+	sinceIndexed atomic.Int64 // transfers committed since the last history indexing
 }
 
 var _ chengdui.Ledger = (*Engine)(nil)
@@ -282,6 +291,7 @@ func (e *Engine) deliver(p *prepared, reqs []*request, err error) {
 	if err == nil {
 		n := len(p.batch.Transfers)
 		e.opts.Metrics.observe(n, refused, n, time.Since(p.start).Seconds())
+		e.sinceIndexed.Add(int64(n))
 	}
 }
 
@@ -434,6 +444,7 @@ func (e *Engine) isStopping() bool {
 }
 
 func (e *Engine) historyLoop(ctx context.Context) {
+	ticks := 0
 	t := time.NewTicker(e.opts.HistoryInterval)
 	defer t.Stop()
 	for {
@@ -441,6 +452,15 @@ func (e *Engine) historyLoop(ctx context.Context) {
 		case <-e.stopped:
 			return
 		case <-t.C:
+			// Index once enough has accumulated for a chunk to be worth
+			// a row per account, or every historyMaxTicks ticks anyway
+			// (other processes' commits are not counted here).
+			ticks++
+			if e.sinceIndexed.Load() < historyMinChunk && ticks < historyMaxTicks {
+				continue
+			}
+			ticks = 0
+			e.sinceIndexed.Store(0)
 			// Chunk by chunk, each its own transaction, so commits
 			// interleave and never wait long for the write lock.
 			for {

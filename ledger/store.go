@@ -1,6 +1,9 @@
 package ledger
 
 import (
+	"slices"
+	"strconv"
+	"strings"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,9 +35,9 @@ type Store interface {
 	// before now.
 	ExpiredPending(ctx context.Context, now time.Time, limit int) ([]string, error)
 	Head(ctx context.Context) (Head, error)
-	// IndexHistory adds up to max journal entries after the history
-	// cursor to the per-account history index, in one transaction, and
-	// returns how many it indexed. Transfers by account is correct at any
+	// IndexHistory adds the next chunk of at most max journal entries after
+	// the history cursor to the per-account history, in one transaction,
+	// and returns how many it indexed. Transfers by account is exact at any
 	// cursor position; indexing keeps it fast.
 	IndexHistory(ctx context.Context, max int) (int, error)
 	// Prefetch reads committed transfers, accounts and pending states
@@ -119,6 +122,25 @@ type Batch struct {
 type Head struct {
 	chengdui.TreeHead
 	Compact [][]byte
+}
+
+// ParseSeqList parses a history chunk's comma-separated sequence numbers
+// into ascending order.
+func ParseSeqList(s string) ([]uint64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]uint64, len(parts))
+	for i, p := range parts {
+		v, err := strconv.ParseUint(p, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("history chunk: %w", err)
+		}
+		out[i] = v
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // EncodeMetadata is the stored form of metadata: JSON with sorted keys, or

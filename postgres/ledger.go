@@ -35,7 +35,16 @@ func (d *DB) Accounts(ctx context.Context, afterID string, limit int) ([]chengdu
 }
 
 func (d *DB) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
-	return reader{d.pool}.Transfers(ctx, f)
+	if f.AccountID == "" {
+		return reader{d.pool}.Transfers(ctx, f)
+	}
+	// An account's history takes several statements: one snapshot.
+	var out []chengdui.Transfer
+	err := d.Snapshot(ctx, func(r ledger.Reader) (err error) {
+		out, err = r.Transfers(ctx, f)
+		return err
+	})
+	return out, err
 }
 
 func (d *DB) Head(ctx context.Context) (ledger.Head, error) { return reader{d.pool}.Head(ctx) }
@@ -143,19 +152,56 @@ func (r reader) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]che
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	var rows pgx.Rows
 	if f.AccountID != "" {
-		// One statement, so the cursor, the index and the tail are read
-		// from one snapshot.
-		rows, _ = r.q.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq IN (
-			(SELECT seq FROM account_entries WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3)
-			UNION ALL
-			(SELECT t.seq FROM transfers t, history_cursor c WHERE c.id = 1 AND t.seq > greatest($2, c.indexed_size)
-				AND (t.debit_account_id = $1 OR t.credit_account_id = $1)))
-			ORDER BY seq LIMIT $3`, f.AccountID, int64(f.AfterSeq), f.Limit)
-	} else {
-		rows, _ = r.q.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(f.AfterSeq), f.Limit)
+		return r.accountTransfers(ctx, f)
 	}
+	rows, _ := r.q.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(f.AfterSeq), f.Limit)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chengdui.Transfer, error) { return scanTransfer(r) })
+}
+
+// accountTransfers reads an account's history: seqs from the indexed
+// chunks, then from the unindexed tail, then the transfers. The caller
+// runs it in one snapshot.
+func (r reader) accountTransfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
+	var seqs []int64
+	rows, err := r.q.Query(ctx, `SELECT seqs FROM account_history WHERE account_id = $1 AND last_seq > $2 ORDER BY first_seq`, f.AccountID, int64(f.AfterSeq))
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() && len(seqs) < f.Limit {
+		var list string
+		if err := rows.Scan(&list); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		chunk, err := ledger.ParseSeqList(list)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		for _, s := range chunk {
+			if s > f.AfterSeq && len(seqs) < f.Limit {
+				seqs = append(seqs, int64(s))
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(seqs) < f.Limit {
+		rows, _ := r.q.Query(ctx, `SELECT t.seq FROM transfers t, history_cursor c WHERE c.id = 1 AND t.seq > greatest($2, c.indexed_size)
+			AND (t.debit_account_id = $1 OR t.credit_account_id = $1) ORDER BY t.seq LIMIT $3`, f.AccountID, int64(f.AfterSeq), f.Limit-len(seqs))
+		tail, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, err
+		}
+		seqs = append(seqs, tail...)
+	}
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	rows, _ = r.q.Query(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq = ANY($1) ORDER BY seq`, seqs)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chengdui.Transfer, error) { return scanTransfer(r) })
 }
 
@@ -183,9 +229,9 @@ func (r reader) Head(ctx context.Context) (ledger.Head, error) {
 	return scanHead(r.q.QueryRow(ctx, headQuery))
 }
 
-// IndexHistory implements ledger.Store. The cursor row is locked, not the
-// journal head, so indexing never blocks commits; rows go in sorted by
-// account so each account's index page is written once per chunk.
+// IndexHistory implements ledger.Store: one account_history row per
+// account in the chunk. The cursor row is locked, not the journal head, so
+// indexing never blocks commits.
 func (d *DB) IndexHistory(ctx context.Context, max int) (int, error) {
 	var n int
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
@@ -200,11 +246,11 @@ func (d *DB) IndexHistory(ctx context.Context, max int) (int, error) {
 		if to <= from {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO account_entries (account_id, seq)
-			SELECT account_id, seq FROM (
+		if _, err := tx.Exec(ctx, `INSERT INTO account_history (account_id, first_seq, last_seq, seqs)
+			SELECT account_id, min(seq), max(seq), string_agg(seq::text, ',' ORDER BY seq) FROM (
 				SELECT debit_account_id AS account_id, seq FROM transfers WHERE seq > $1 AND seq <= $2
 				UNION ALL SELECT credit_account_id, seq FROM transfers WHERE seq > $1 AND seq <= $2) e
-			ORDER BY account_id, seq`, from, to); err != nil {
+			GROUP BY account_id`, from, to); err != nil {
 			return fmt.Errorf("index history: %w", err)
 		}
 		n = int(to - from)

@@ -34,7 +34,16 @@ func (d *DB) Accounts(ctx context.Context, afterID string, limit int) ([]chengdu
 }
 
 func (d *DB) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
-	return reader{d.read}.Transfers(ctx, f)
+	if f.AccountID == "" {
+		return reader{d.read}.Transfers(ctx, f)
+	}
+	// An account's history takes several statements: one snapshot.
+	var out []chengdui.Transfer
+	err := d.Snapshot(ctx, func(r ledger.Reader) (err error) {
+		out, err = r.Transfers(ctx, f)
+		return err
+	})
+	return out, err
 }
 
 func (d *DB) Head(ctx context.Context) (ledger.Head, error) { return reader{d.read}.Head(ctx) }
@@ -164,22 +173,80 @@ func (r reader) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]che
 	var rows *sql.Rows
 	var err error
 	if f.AccountID != "" {
-		// One statement, so the cursor, the index and the tail are read
-		// from one snapshot.
-		rows, err = r.q.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq IN (
-			SELECT seq FROM (SELECT seq FROM account_entries WHERE account_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3)
-			UNION ALL
-			SELECT t.seq FROM transfers t, history_cursor c WHERE c.id = 1 AND t.seq > max(?2, c.indexed_size)
-				AND (t.debit_account_id = ?1 OR t.credit_account_id = ?1)) ORDER BY seq LIMIT ?3`,
-			f.AccountID, f.AfterSeq, f.Limit)
-	} else {
-		rows, err = r.q.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?`, f.AfterSeq, f.Limit)
+		return r.accountTransfers(ctx, f)
 	}
+	rows, err = r.q.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?`, f.AfterSeq, f.Limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []chengdui.Transfer
+	for rows.Next() {
+		t, err := scanTransfer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// accountTransfers reads an account's history: seqs from the indexed
+// chunks, then from the unindexed tail, then the transfers. The caller
+// runs it in one snapshot.
+func (r reader) accountTransfers(ctx context.Context, f chengdui.TransferFilter) ([]chengdui.Transfer, error) {
+	var seqs []any
+	rows, err := r.q.QueryContext(ctx, `SELECT seqs FROM account_history WHERE account_id = ? AND last_seq > ? ORDER BY first_seq`, f.AccountID, f.AfterSeq)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() && len(seqs) < f.Limit {
+		var list string
+		if err := rows.Scan(&list); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		chunk, err := ledger.ParseSeqList(list)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		for _, s := range chunk {
+			if s > f.AfterSeq && len(seqs) < f.Limit {
+				seqs = append(seqs, s)
+			}
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if len(seqs) < f.Limit {
+		rows, err := r.q.QueryContext(ctx, `SELECT t.seq FROM transfers t, history_cursor c WHERE c.id = 1 AND t.seq > max(?2, c.indexed_size)
+			AND (t.debit_account_id = ?1 OR t.credit_account_id = ?1) ORDER BY t.seq LIMIT ?3`, f.AccountID, f.AfterSeq, f.Limit-len(seqs))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var s uint64
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			seqs = append(seqs, s)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	rows, err = r.q.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq IN (`+inList(len(seqs))+`) ORDER BY seq`, seqs...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]chengdui.Transfer, 0, len(seqs))
 	for rows.Next() {
 		t, err := scanTransfer(rows)
 		if err != nil {
@@ -224,8 +291,8 @@ func (r reader) Head(ctx context.Context) (ledger.Head, error) {
 	return scanHead(r.q.QueryRowContext(ctx, `SELECT size, chain_hash, merkle_root, compact FROM ledger_head WHERE id = 1`))
 }
 
-// IndexHistory implements ledger.Store. Rows go in sorted by account, so
-// each account's leaf page is written once per chunk, not once per commit.
+// IndexHistory implements ledger.Store: one account_history row per
+// account in the chunk.
 func (d *DB) IndexHistory(ctx context.Context, max int) (int, error) {
 	var n int
 	err := d.tx(ctx, func(tx *sql.Tx) error {
@@ -237,11 +304,11 @@ func (d *DB) IndexHistory(ctx context.Context, max int) (int, error) {
 		if to <= from {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO account_entries (account_id, seq)
-			SELECT account_id, seq FROM (
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_history (account_id, first_seq, last_seq, seqs)
+			SELECT account_id, min(seq), max(seq), group_concat(seq, ',') FROM (
 				SELECT debit_account_id AS account_id, seq FROM transfers WHERE seq > ?1 AND seq <= ?2
 				UNION ALL SELECT credit_account_id, seq FROM transfers WHERE seq > ?1 AND seq <= ?2)
-			ORDER BY account_id, seq`, from, to); err != nil {
+			GROUP BY account_id`, from, to); err != nil {
 			return fmt.Errorf("index history: %w", err)
 		}
 		n = int(to - from)

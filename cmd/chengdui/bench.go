@@ -29,6 +29,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "how long to measure")
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured run before measuring")
 	maxBatch := fs.Int("max-batch", 4096, "transfers per group commit at most")
+	historyEvery := fs.Duration("history-interval", time.Second, "how often the account-history index catches up (negative: off, to measure its cost)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -49,7 +50,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	eng := ledger.New(db, ledger.Options{MaxBatch: *maxBatch, ExpiryInterval: -1})
+	eng := ledger.New(db, ledger.Options{MaxBatch: *maxBatch, ExpiryInterval: -1, HistoryInterval: *historyEvery})
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}
