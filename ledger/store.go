@@ -1,12 +1,12 @@
 package ledger
 
 import (
-	"slices"
-	"strconv"
-	"strings"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"chengdui"
