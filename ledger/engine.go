@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"maps"
 	"context"
 	"errors"
 	"log/slog"
@@ -422,13 +423,15 @@ func (e *Engine) expiryLoop(ctx context.Context) {
 }
 
 // IndexHistory brings the per-account history index up to the journal
-// head and returns how many entries it indexed.
+// head, chunk by chunk, each its own transaction so commits interleave,
+// and returns how many entries it indexed. It stops early when the engine
+// stops.
 func (e *Engine) IndexHistory(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		n, err := e.store.IndexHistory(ctx, historyChunk)
 		total += n
-		if err != nil || n < historyChunk {
+		if err != nil || n < historyChunk || e.isStopping() {
 			return total, err
 		}
 	}
@@ -461,16 +464,8 @@ func (e *Engine) historyLoop(ctx context.Context) {
 			}
 			ticks = 0
 			e.sinceIndexed.Store(0)
-			// Chunk by chunk, each its own transaction, so commits
-			// interleave and never wait long for the write lock.
-			for {
-				n, err := e.store.IndexHistory(ctx, historyChunk)
-				if err != nil {
-					e.log.Error("indexing account history", "err", err)
-				}
-				if err != nil || n < historyChunk || e.isStopping() {
-					break
-				}
+			if _, err := e.IndexHistory(ctx); err != nil {
+				e.log.Error("indexing account history", "err", err)
 			}
 		}
 	}
@@ -484,7 +479,11 @@ func (e *Engine) CreateAsset(ctx context.Context, a chengdui.Asset) (chengdui.As
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = e.opts.Now().UTC().Truncate(time.Microsecond)
 	}
-	return e.store.CreateAsset(ctx, a)
+	got, err := e.store.CreateAsset(ctx, a)
+	if err == nil && (got.Network != a.Network || got.Decimals != a.Decimals) {
+		return got, chengdui.Errorf(chengdui.EExists, "asset %s already exists on %s with %d decimals", got.Code, got.Network, got.Decimals)
+	}
+	return got, err
 }
 
 // CreateAccount implements chengdui.Ledger.
@@ -496,7 +495,11 @@ func (e *Engine) CreateAccount(ctx context.Context, a chengdui.Account) (chengdu
 		a.CreatedAt = e.opts.Now().UTC().Truncate(time.Microsecond)
 	}
 	a.DebitsPending, a.DebitsPosted, a.CreditsPending, a.CreditsPosted = chengdui.Amount{}, chengdui.Amount{}, chengdui.Amount{}, chengdui.Amount{}
-	return e.store.CreateAccount(ctx, a)
+	got, err := e.store.CreateAccount(ctx, a)
+	if err == nil && (got.Asset != a.Asset || got.Flags != a.Flags || got.Code != a.Code || !maps.Equal(got.Metadata, a.Metadata)) {
+		return got, chengdui.Errorf(chengdui.EExists, "account %q already exists with other properties", a.ID)
+	}
+	return got, err
 }
 
 // Account implements chengdui.Ledger.

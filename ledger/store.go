@@ -15,13 +15,13 @@ import (
 // Store is what the ledger needs from storage. The sqlite and postgres
 // packages implement it; storetest checks that both behave the same.
 type Store interface {
-	// CreateAsset inserts an asset; an identical existing one is returned,
-	// another one with the same code fails with EExists.
+	// CreateAsset inserts an asset unless one with its code exists, and
+	// returns the stored asset (the engine compares it with the request).
 	CreateAsset(ctx context.Context, a chengdui.Asset) (chengdui.Asset, error)
 	Asset(ctx context.Context, code string) (chengdui.Asset, error)
 	Assets(ctx context.Context) ([]chengdui.Asset, error)
-	// CreateAccount inserts an account with zero balances; idempotent like
-	// CreateAsset. Codes: EAssetNotFound, EExists.
+	// CreateAccount inserts an account with zero balances unless one with
+	// its id exists, and returns the stored account. Codes: EAssetNotFound.
 	CreateAccount(ctx context.Context, a chengdui.Account) (chengdui.Account, error)
 	Account(ctx context.Context, id string) (chengdui.Account, error)
 	// Accounts lists accounts ordered by id, after the cursor.

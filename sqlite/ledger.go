@@ -66,14 +66,7 @@ func (d *DB) CreateAsset(ctx context.Context, a chengdui.Asset) (chengdui.Asset,
 	if err != nil {
 		return chengdui.Asset{}, err
 	}
-	got, err := d.Asset(ctx, a.Code)
-	if err != nil {
-		return got, err
-	}
-	if got.Network != a.Network || got.Decimals != a.Decimals {
-		return got, chengdui.Errorf(chengdui.EExists, "asset %s already exists on %s with %d decimals", got.Code, got.Network, got.Decimals)
-	}
-	return got, nil
+	return d.Asset(ctx, a.Code)
 }
 
 // Asset implements ledger.Store.
@@ -119,14 +112,7 @@ func (d *DB) CreateAccount(ctx context.Context, a chengdui.Account) (chengdui.Ac
 	if err != nil {
 		return chengdui.Account{}, err
 	}
-	got, err := d.Account(ctx, a.ID)
-	if err != nil {
-		return got, err
-	}
-	if got.Asset != a.Asset || got.Flags != a.Flags || got.Code != a.Code || ledger.EncodeMetadata(got.Metadata) != ledger.EncodeMetadata(a.Metadata) {
-		return got, chengdui.Errorf(chengdui.EExists, "account %q already exists with other properties", a.ID)
-	}
-	return got, nil
+	return d.Account(ctx, a.ID)
 }
 
 // Account implements ledger.Store.
