@@ -1,10 +1,10 @@
 package ledger
 
 import (
-	"maps"
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
