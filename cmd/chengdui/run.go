@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"migrate": {"apply database migrations", runMigrate},
 		"ledger":  {"work with the ledger: assets, accounts, transfers, balances, verify", runLedger},
 		"bench":   {"measure the ledger's throughput and latency", runBench},
+		"keys":    {"manage the encrypted keystore: init, show-xpub, change-passphrase", runKeys},
 		"version": {"print the version", runVersion},
 	}
 }
