@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"github.com/google/uuid"
 	"maps"
 	"time"
 	"unicode/utf8"
@@ -408,4 +409,18 @@ func clipID(s string) string {
 		return s[:MaxIDLength] + "…"
 	}
 	return s
+}
+
+// NewID returns a fresh transfer id: a UUIDv7, which starts with the time
+// in milliseconds. Any id of up to MaxIDLength bytes is accepted, but
+// time-ordered ids land at the end of the id index instead of on a random
+// page, which on SQLite more than doubles the commit rate (see
+// docs/benchmarks.md). TigerBeetle gives the same advice for its ids.
+func NewID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		// Only a failing system random source gets here.
+		panic("ledger: no randomness for a new id: " + err.Error())
+	}
+	return id.String()
 }

@@ -16,6 +16,8 @@ import (
 
 	"chengdui"
 	"chengdui/ledger"
+
+	"github.com/google/uuid"
 )
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -30,9 +32,18 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured run before measuring")
 	maxBatch := fs.Int("max-batch", 4096, "transfers per group commit at most")
 	historyEvery := fs.Duration("history-interval", time.Second, "how often the account-history index catches up (negative: off, to measure its cost)")
+	idKind := fs.String("ids", "time", "transfer ids: time (UUIDv7, what the platform's services use) or random (UUIDv4, the worst case for the id index)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
+	}
+	newID := ledger.NewID
+	switch *idKind {
+	case "time":
+	case "random":
+		newID = uuid.NewString
+	default:
+		return usagef("bench: --ids %q: use time or random", *idKind)
 	}
 	if *accounts < 2 || *concurrency < 1 || *duration <= 0 {
 		return usagef("bench: need --accounts >= 2, --concurrency >= 1 and a positive --duration")
@@ -107,7 +118,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 				if j >= i {
 					j++
 				}
-				t := chengdui.Transfer{ID: fmt.Sprintf("b-%s-%d-%d", run, w, n), DebitAccountID: ids[i], CreditAccountID: ids[j],
+				t := chengdui.Transfer{ID: newID(), DebitAccountID: ids[i], CreditAccountID: ids[j],
 					Amount: chengdui.Amount{Lo: uint64(1 + rng.IntN(100))}, Code: 1}
 				start := time.Now()
 				// Workers stop through the stop channel, so an interrupt
