@@ -404,17 +404,8 @@ func (b *batchTx) Write(w *ledger.Batch) error {
 	if err := b.insertTransfers(w.Transfers); err != nil {
 		return err
 	}
-	if len(w.Accounts) > 0 {
-		st, err := b.tx.PrepareContext(b.ctx, `UPDATE accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, credits_posted = ? WHERE id = ?`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, a := range w.Accounts {
-			if _, err := st.ExecContext(b.ctx, a.DebitsPending.String(), a.DebitsPosted.String(), a.CreditsPending.String(), a.CreditsPosted.String(), a.ID); err != nil {
-				return err
-			}
-		}
+	if err := b.updateAccounts(w.Accounts); err != nil {
+		return err
 	}
 	if len(w.Pending) > 0 {
 		st, err := b.tx.PrepareContext(b.ctx, `INSERT INTO pending_transfers (id, status, expires_at) VALUES (?, ?, ?)
@@ -434,40 +425,68 @@ func (b *batchTx) Write(w *ledger.Batch) error {
 	return err
 }
 
+// updateAccounts writes final balances with UPDATE … FROM (VALUES …).
+func (b *batchTx) updateAccounts(as []chengdui.Account) error {
+	err := b.execRows(len(as), 5, func(tuples string) string {
+		return `UPDATE accounts SET debits_pending = u.column2, debits_posted = u.column3, credits_pending = u.column4, credits_posted = u.column5
+			FROM (VALUES ` + tuples + `) AS u WHERE accounts.id = u.column1`
+	}, func(i int, args []any) []any {
+		a := &as[i]
+		return append(args, a.ID, a.DebitsPending.String(), a.DebitsPosted.String(), a.CreditsPending.String(), a.CreditsPosted.String())
+	})
+	if err != nil {
+		return fmt.Errorf("update balances: %w", err)
+	}
+	return nil
+}
+
 func (b *batchTx) insertTransfers(ts []chengdui.Transfer) error {
-	const cols = 13
+	err := b.execRows(len(ts), 13, func(tuples string) string {
+		return `INSERT INTO transfers (` + transferCols + `) VALUES ` + tuples
+	}, func(i int, args []any) []any {
+		t := &ts[i]
+		return append(args, t.Seq, t.ID, t.DebitAccountID, t.CreditAccountID, t.Asset, t.Amount.String(), t.PendingID,
+			t.Timeout, t.Code, t.Flags, ledger.EncodeMetadata(t.Metadata), t.Timestamp.UnixMicro(), t.Hash)
+	})
+	if err != nil {
+		return fmt.Errorf("insert transfers: %w", err)
+	}
+	return nil
+}
+
+// execRows runs a statement over n rows of cols values, rowsPerInsert rows
+// per statement: query builds it from the "(?,…),(?,…)" tuples and args
+// appends row i's values. The full-size statement is prepared once.
+func (b *batchTx) execRows(n, cols int, query func(tuples string) string, args func(i int, dst []any) []any) error {
 	var full *sql.Stmt
 	defer func() {
 		if full != nil {
 			full.Close()
 		}
 	}()
-	args := make([]any, 0, rowsPerInsert*cols)
-	for len(ts) > 0 {
-		n := min(len(ts), rowsPerInsert)
-		args = args[:0]
-		for i := range ts[:n] {
-			t := &ts[i]
-			args = append(args, t.Seq, t.ID, t.DebitAccountID, t.CreditAccountID, t.Asset, t.Amount.String(), t.PendingID,
-				t.Timeout, t.Code, t.Flags, ledger.EncodeMetadata(t.Metadata), t.Timestamp.UnixMicro(), t.Hash)
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + "),"
+	vals := make([]any, 0, rowsPerInsert*cols)
+	for start := 0; start < n; start += rowsPerInsert {
+		k := min(n-start, rowsPerInsert)
+		vals = vals[:0]
+		for i := start; i < start+k; i++ {
+			vals = args(i, vals)
 		}
-		q := `INSERT INTO transfers (` + transferCols + `) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
+		q := query(strings.TrimSuffix(strings.Repeat(tuple, k), ","))
 		var err error
-		if n == rowsPerInsert {
+		if k == rowsPerInsert {
 			if full == nil {
 				if full, err = b.tx.PrepareContext(b.ctx, q); err != nil {
 					return err
 				}
 			}
-			_, err = full.ExecContext(b.ctx, args...)
+			_, err = full.ExecContext(b.ctx, vals...)
 		} else {
-			_, err = b.tx.ExecContext(b.ctx, q, args...)
+			_, err = b.tx.ExecContext(b.ctx, q, vals...)
 		}
 		if err != nil {
-			return fmt.Errorf("insert transfers: %w", err)
+			return err
 		}
-		ts = ts[n:]
 	}
 	return nil
 }
