@@ -11,6 +11,7 @@ import (
 	"chengdui/postgres"
 	"chengdui/sqlite"
 	"chengdui/storetest"
+	"chengdui/wallet"
 
 	"github.com/stretchr/testify/require"
 )
@@ -84,4 +85,8 @@ func FreshDSN(t testing.TB) (*postgres.DB, string) {
 	_, err = db.Migrate(ctx)
 	require.NoError(t, err)
 	return db, u.String()
+}
+
+func TestWalletConformance(t *testing.T) {
+	storetest.RunWallet(t, func(t testing.TB) wallet.Store { return Fresh(t) })
 }
