@@ -18,6 +18,12 @@ func (s *Server) routes(mux *nethttp.ServeMux) {
 	mux.HandleFunc("GET /api/v1/ledger/accounts/{id}/transfers", s.handleAccountTransfers)
 	mux.HandleFunc("GET /api/v1/ledger/transfers", s.handleTransfers)
 	mux.HandleFunc("GET /api/v1/ledger/head", s.handleHead)
+	if s.cfg.Wallets != nil {
+		mux.HandleFunc("POST /api/v1/users", s.handleRegister)
+		mux.HandleFunc("POST /api/v1/sessions", s.handleLogin)
+		mux.HandleFunc("DELETE /api/v1/sessions/current", s.handleLogout)
+		mux.HandleFunc("GET /api/v1/wallet", s.handleWallet)
+	}
 	mux.HandleFunc("GET /api/", s.handleAPINotFound)
 
 	mux.HandleFunc("GET /{$}", s.handleIndex)

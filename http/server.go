@@ -30,6 +30,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	Logger   *slog.Logger // nil: discard
 	Version  string
+	// Wallets serves users, sessions and wallets; nil leaves those routes
+	// out (a server without a keystore).
+	Wallets chengdui.Wallets
 }
 
 // Server serves the HTTP API. Build it with NewServer.

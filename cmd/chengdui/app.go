@@ -9,6 +9,7 @@ import (
 	nethttp "net/http"
 	"time"
 
+	"chengdui"
 	chttp "chengdui/http"
 	"chengdui/ledger"
 
@@ -27,6 +28,8 @@ type appConfig struct {
 	Seed func(ctx context.Context, l *ledger.Engine) error
 	// Ready is called with the base URL once the server listens.
 	Ready func(baseURL string)
+	// Wallet, if set, serves users, sessions and wallets.
+	Wallet *walletSetup
 }
 
 // serveApp runs the platform until ctx is cancelled, then shuts down in
@@ -59,7 +62,16 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		}
 	}
 
+	var wallets chengdui.Wallets
+	if cfg.Wallet != nil {
+		svc, err := newWalletService(db, eng, cfg.Wallet)
+		if err != nil {
+			return err
+		}
+		wallets = svc
+	}
 	srv := chttp.NewServer(chttp.Config{
+		Wallets:  wallets,
 		Ledger:   eng,
 		Store:    db,
 		Registry: reg,

@@ -25,13 +25,18 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	dsn := "sqlite:" + filepath.Join(*dataDir, "chengdui.db")
-	cfg := appConfig{Addr: *addr, DSN: dsn, ShutdownTimeout: 10 * time.Second, AutoMigrate: true,
+	ws, err := devWallet(*dataDir)
+	if err != nil {
+		return err
+	}
+	cfg := appConfig{Addr: *addr, DSN: dsn, ShutdownTimeout: 10 * time.Second, AutoMigrate: true, Wallet: ws,
 		Ready: func(base string) {
 			fmt.Fprintf(e.stdout, "Chengdui 承兑 (dev) is running; data in %s\n", *dataDir)
 			fmt.Fprintf(e.stdout, "  Ledger page:  %s/\n", base)
 			fmt.Fprintf(e.stdout, "  Journal API:  %s/api/v1/ledger/transfers\n", base)
 			fmt.Fprintf(e.stdout, "  Health:       %s/healthz  %s/readyz\n", base, base)
 			fmt.Fprintf(e.stdout, "  Metrics:      %s/metrics\n", base)
+			fmt.Fprintf(e.stdout, "  Sign up:      curl -d '{\"email\":\"you@example.com\",\"password\":\"…\"}' %s/api/v1/users\n", base)
 			fmt.Fprintf(e.stdout, "  Verify:       chengdui ledger verify --data-dir %s\n", *dataDir)
 			fmt.Fprintln(e.stdout, "Press Ctrl-C to stop.")
 		}}

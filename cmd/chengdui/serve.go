@@ -25,11 +25,16 @@ type serveConfig struct {
 	MaxBatch        int           `yaml:"max_batch"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	AutoMigrate     bool          `yaml:"auto_migrate"`
+	// BitcoinNetwork and XPubs enable users and wallets: account-level
+	// extended public keys per scheme (p2wpkh, p2tr, evm) from
+	// `chengdui keys show-xpub`. The server derives addresses watch-only.
+	BitcoinNetwork string            `yaml:"bitcoin_network"`
+	XPubs          map[string]string `yaml:"xpubs"`
 }
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{Addr: "127.0.0.1:8080", LogFormat: "json", LogLevel: "info", MaxBatch: 4096,
-		ShutdownTimeout: 15 * time.Second, AutoMigrate: false}
+		ShutdownTimeout: 15 * time.Second, AutoMigrate: false, BitcoinNetwork: "mainnet"}
 }
 
 // loadServeConfig resolves the configuration from all sources.
@@ -119,8 +124,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("starting chengdui", "version", versionString(), "db", redact(cfg.DB), "addr", cfg.Addr)
+	ws, err := parseWalletConfig(cfg.BitcoinNetwork, cfg.XPubs)
+	if err != nil {
+		return err
+	}
+	log.Info("starting chengdui", "version", versionString(), "db", redact(cfg.DB), "addr", cfg.Addr, "wallets", ws != nil)
 	return serveApp(ctx, log, appConfig{Addr: cfg.Addr, DSN: cfg.DB, MaxBatch: cfg.MaxBatch,
-		ShutdownTimeout: cfg.ShutdownTimeout, AutoMigrate: cfg.AutoMigrate,
+		ShutdownTimeout: cfg.ShutdownTimeout, AutoMigrate: cfg.AutoMigrate, Wallet: ws,
 		Ready: func(base string) { fmt.Fprintf(e.stdout, "chengdui listening on %s\n", base) }})
 }

@@ -1,0 +1,158 @@
+package http_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	nethttp "net/http"
+	"strings"
+	"testing"
+
+	"chengdui"
+	"chengdui/auth"
+	chttp "chengdui/http"
+	"chengdui/keys"
+	"chengdui/wallet"
+
+	"github.com/stretchr/testify/require"
+)
+
+// walletHarness is a server with users and wallets on the real SQLite
+// store and ledger, with regtest xpubs of the BIP39 test mnemonic.
+func walletHarness(t *testing.T) *harness {
+	t.Helper()
+	var h *harness
+	seed, err := keys.MnemonicToSeed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", "", keys.English)
+	require.NoError(t, err)
+	xpubs := map[keys.Scheme]string{}
+	for _, s := range []keys.Scheme{keys.P2WPKH, keys.EVM} {
+		xpubs[s], err = keys.SchemeXPub(seed, s, keys.Regtest, 0)
+		require.NoError(t, err)
+	}
+	h = newHarness(t, func(c *chttp.Config) {
+		c.Wallets = lazyWallets{get: func() chengdui.Wallets {
+			svc, err := wallet.New(h.db, h.eng, h.db, wallet.Config{Network: keys.Regtest, XPubs: xpubs, Password: auth.TestParams()})
+			require.NoError(t, err)
+			return svc
+		}}
+	})
+	_, err = h.eng.CreateAsset(context.Background(), chengdui.Asset{Code: "BTC", Network: "bitcoin", Decimals: 8})
+	require.NoError(t, err)
+	return h
+}
+
+// lazyWallets builds the service on first use: the harness's database
+// exists only once newHarness has run.
+type lazyWallets struct{ get func() chengdui.Wallets }
+
+func (l lazyWallets) Register(ctx context.Context, e, p string) (chengdui.User, error) {
+	return l.get().Register(ctx, e, p)
+}
+func (l lazyWallets) Login(ctx context.Context, e, p string) (string, chengdui.Session, error) {
+	return l.get().Login(ctx, e, p)
+}
+func (l lazyWallets) Authenticate(ctx context.Context, tok string) (chengdui.User, error) {
+	return l.get().Authenticate(ctx, tok)
+}
+func (l lazyWallets) Logout(ctx context.Context, tok string) error { return l.get().Logout(ctx, tok) }
+func (l lazyWallets) Wallet(ctx context.Context, id string) (chengdui.Wallet, error) {
+	return l.get().Wallet(ctx, id)
+}
+
+func (h *harness) send(t *testing.T, method, path, token, body string) (int, nethttp.Header, []byte) {
+	t.Helper()
+	req, err := nethttp.NewRequest(method, h.url+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := nethttp.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header, b
+}
+
+func TestUsersAndWallet(t *testing.T) {
+	h := walletHarness(t)
+	status, _, body := h.send(t, "POST", "/api/v1/users", "", `{"email":"zhang.san@example.com","password":"a long enough passphrase"}`)
+	require.Equal(t, 201, status, "%s", body)
+	var user struct{ ID, Email string }
+	require.NoError(t, json.Unmarshal(body, &user))
+	require.Equal(t, "zhang.san@example.com", user.Email)
+	require.NotContains(t, string(body), "password")
+
+	status, hdr, body := h.send(t, "POST", "/api/v1/sessions", "", `{"email":"zhang.san@example.com","password":"a long enough passphrase"}`)
+	require.Equal(t, 201, status, "%s", body)
+	require.Equal(t, "no-store", hdr.Get("Cache-Control"))
+	var sess struct {
+		Token  string `json:"token"`
+		UserID string `json:"user_id"`
+	}
+	require.NoError(t, json.Unmarshal(body, &sess))
+	require.Equal(t, user.ID, sess.UserID)
+	require.NotEmpty(t, sess.Token)
+	require.NotContains(t, h.log.String(), sess.Token, "tokens are never logged")
+
+	status, _, body = h.send(t, "GET", "/api/v1/wallet", sess.Token, "")
+	require.Equal(t, 200, status, "%s", body)
+	var w chengdui.Wallet
+	require.NoError(t, json.Unmarshal(body, &w))
+	require.Equal(t, user.ID, w.UserID)
+	require.Len(t, w.Balances, 1)
+	require.Equal(t, "0.00000000", w.Balances[0].Available)
+	require.Len(t, w.Addresses, 2)
+	for _, a := range w.Addresses {
+		switch a.Scheme {
+		case "p2wpkh":
+			require.True(t, strings.HasPrefix(a.Address, "bcrt1q"), a.Address)
+			require.Equal(t, "bitcoin:"+a.Address, a.URI)
+		case "evm":
+			require.True(t, strings.HasPrefix(a.URI, "ethereum:0x"), a.URI)
+		}
+	}
+
+	status, _, _ = h.send(t, "DELETE", "/api/v1/sessions/current", sess.Token, "")
+	require.Equal(t, 204, status)
+	status, hdr, _ = h.send(t, "GET", "/api/v1/wallet", sess.Token, "")
+	require.Equal(t, 401, status)
+	require.Contains(t, hdr.Get("WWW-Authenticate"), "Bearer")
+}
+
+func TestUsersBadInput(t *testing.T) {
+	h := walletHarness(t)
+	status, _, _ := h.send(t, "POST", "/api/v1/users", "", `{"email":"taken@example.com","password":"a long enough passphrase"}`)
+	require.Equal(t, 201, status)
+	tests := []struct {
+		name, method, path, token, body string
+		status                          int
+		code                            string
+	}{
+		{"empty body", "POST", "/api/v1/users", "", ``, 400, chengdui.EInvalid},
+		{"not JSON", "POST", "/api/v1/users", "", `{email`, 400, chengdui.EInvalid},
+		{"unknown field", "POST", "/api/v1/users", "", `{"email":"a@example.com","password":"a long enough passphrase","admin":true}`, 400, chengdui.EInvalid},
+		{"wrong type", "POST", "/api/v1/users", "", `{"email":5,"password":"x"}`, 400, chengdui.EInvalid},
+		{"two objects", "POST", "/api/v1/users", "", `{"email":"b@example.com","password":"a long enough passphrase"}{}`, 400, chengdui.EInvalid},
+		{"bad email", "POST", "/api/v1/users", "", `{"email":"nope","password":"a long enough passphrase"}`, 400, chengdui.EInvalid},
+		{"short password", "POST", "/api/v1/users", "", `{"email":"c@example.com","password":"short"}`, 400, chengdui.EInvalid},
+		{"email taken", "POST", "/api/v1/users", "", `{"email":"Taken@example.com","password":"a long enough passphrase"}`, 409, chengdui.EConflict},
+		{"huge body", "POST", "/api/v1/users", "", `{"email":"` + strings.Repeat("a", 70000) + `@example.com","password":"x"}`, 400, chengdui.EInvalid},
+		{"wrong password", "POST", "/api/v1/sessions", "", `{"email":"taken@example.com","password":"not the passphrase"}`, 401, chengdui.EUnauthorized},
+		{"unknown email", "POST", "/api/v1/sessions", "", `{"email":"who@example.com","password":"not the passphrase"}`, 401, chengdui.EUnauthorized},
+		{"no token", "GET", "/api/v1/wallet", "", "", 401, chengdui.EUnauthorized},
+		{"bad token", "GET", "/api/v1/wallet", "garbage", "", 401, chengdui.EUnauthorized},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := h.send(t, tc.method, tc.path, tc.token, tc.body)
+			require.Equal(t, tc.status, status, "%s", body)
+			var e struct{ Code, Message string }
+			require.NoError(t, json.Unmarshal(body, &e))
+			require.Equal(t, tc.code, e.Code)
+			require.NotEmpty(t, e.Message)
+			require.NotContains(t, e.Message, "a long enough passphrase")
+		})
+	}
+}
