@@ -16,6 +16,10 @@ const (
 	EUnavailable  = "unavailable"
 	EInternal     = "internal"
 
+	// ESecondFactorRequired: the action needs two-factor authentication
+	// and the user has not enabled it.
+	ESecondFactorRequired = "second_factor_required"
+
 	// Ledger refusals (one per rule).
 	EAccountNotFound      = "account_not_found"
 	EAssetNotFound        = "asset_not_found"

@@ -9,9 +9,8 @@ import (
 
 // ESecondFactorRequired is the code of the refusal returned when an action
 // needs two-factor authentication and the user has not enrolled any: the
-// client should send the user to enrolment. (A candidate for the root
-// package's list of codes once the http package maps it, to 403.)
-const ESecondFactorRequired = "second_factor_required"
+// client should send the user to enrolment (HTTP 403).
+const ESecondFactorRequired = chengdui.ESecondFactorRequired
 
 // SecondFactor is the storage Guard needs. Implementations return
 // *chengdui.Error values.
@@ -51,6 +50,9 @@ type Guard struct {
 // message for all of these), and storage errors as they come.
 func (g Guard) Require(ctx context.Context, userID, code string) error {
 	secret, lastStep, enabled, err := g.F.TOTPSecret(ctx, userID)
+	if chengdui.ErrorCode(err) == chengdui.ENotFound {
+		enabled, err = false, nil // never enrolled
+	}
 	if err != nil {
 		return err
 	}

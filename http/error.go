@@ -38,9 +38,10 @@ var statusByCode = map[string]int{
 	chengdui.EExceedsPendingAmount: nethttp.StatusUnprocessableEntity,
 	chengdui.EOverflow:             nethttp.StatusUnprocessableEntity,
 
-	chengdui.EUnauthorized: nethttp.StatusUnauthorized,
-	chengdui.EUnavailable:  nethttp.StatusServiceUnavailable,
-	chengdui.EInternal:     nethttp.StatusInternalServerError,
+	chengdui.EUnauthorized:         nethttp.StatusUnauthorized,
+	chengdui.ESecondFactorRequired: nethttp.StatusForbidden,
+	chengdui.EUnavailable:          nethttp.StatusServiceUnavailable,
+	chengdui.EInternal:             nethttp.StatusInternalServerError,
 }
 
 // errorJSON is the body of every error response.

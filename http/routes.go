@@ -23,6 +23,16 @@ func (s *Server) routes(mux *nethttp.ServeMux) {
 		mux.HandleFunc("POST /api/v1/sessions", s.handleLogin)
 		mux.HandleFunc("DELETE /api/v1/sessions/current", s.handleLogout)
 		mux.HandleFunc("GET /api/v1/wallet", s.handleWallet)
+		if s.cfg.Merchants != nil {
+			mux.HandleFunc("POST /api/v1/users/me/2fa/totp", s.handleEnrollTOTP)
+			mux.HandleFunc("POST /api/v1/users/me/2fa/totp/confirm", s.handleConfirmTOTP)
+			mux.HandleFunc("POST /api/v1/stores", s.handleCreateStore)
+			mux.HandleFunc("GET /api/v1/stores", s.handleStores)
+			mux.HandleFunc("POST /api/v1/stores/{storeId}/api-keys", s.handleCreateAPIKey)
+			mux.HandleFunc("GET /api/v1/stores/{storeId}/api-keys", s.handleAPIKeys)
+			mux.HandleFunc("DELETE /api/v1/stores/{storeId}/api-keys/{keyId}", s.handleRevokeAPIKey)
+			mux.HandleFunc("GET /api/v1/api-keys/current", s.handleCurrentAPIKey)
+		}
 	}
 	mux.HandleFunc("GET /api/", s.handleAPINotFound)
 

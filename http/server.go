@@ -33,6 +33,9 @@ type Config struct {
 	// Wallets serves users, sessions and wallets; nil leaves those routes
 	// out (a server without a keystore).
 	Wallets chengdui.Wallets
+	// Merchants serves stores, API keys and two-factor enrolment; it
+	// needs Wallets for logins. nil leaves those routes out.
+	Merchants chengdui.Merchants
 }
 
 // Server serves the HTTP API. Build it with NewServer.

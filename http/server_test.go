@@ -55,6 +55,17 @@ func (b *syncBuffer) String() string {
 // newHarness starts a server; edit adjusts its Config before NewServer.
 func newHarness(t *testing.T, edit func(*chttp.Config)) *harness {
 	t.Helper()
+	return newHarnessWith(t, func(_ *sqlite.DB, _ *ledger.Engine, c *chttp.Config) {
+		if edit != nil {
+			edit(c)
+		}
+	})
+}
+
+// newHarnessWith is newHarness for services built on the database and
+// engine.
+func newHarnessWith(t *testing.T, edit func(*sqlite.DB, *ledger.Engine, *chttp.Config)) *harness {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
 	require.NoError(t, err)
@@ -74,9 +85,7 @@ func newHarness(t *testing.T, edit func(*chttp.Config)) *harness {
 		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Version:  "test",
 	}
-	if edit != nil {
-		edit(&cfg)
-	}
+	edit(db, eng, &cfg)
 	srv := httptest.NewServer(chttp.NewServer(cfg).Handler())
 	t.Cleanup(srv.Close)
 	return &harness{url: srv.URL, db: db, eng: eng, log: logs}

@@ -112,12 +112,8 @@ func (s *Server) handleLogout(w nethttp.ResponseWriter, r *nethttp.Request) {
 
 // handleWallet shows the caller's balances and deposit addresses.
 func (s *Server) handleWallet(w nethttp.ResponseWriter, r *nethttp.Request) {
-	u, err := s.cfg.Wallets.Authenticate(r.Context(), bearer(r))
-	if err != nil {
-		if chengdui.ErrorCode(err) == chengdui.EUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="chengdui"`)
-		}
-		Error(w, r, err)
+	u, ok := s.user(w, r)
+	if !ok {
 		return
 	}
 	wallet, err := s.cfg.Wallets.Wallet(r.Context(), u.ID)

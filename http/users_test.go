@@ -12,16 +12,18 @@ import (
 	"chengdui/auth"
 	chttp "chengdui/http"
 	"chengdui/keys"
+	"chengdui/ledger"
+	"chengdui/merchant"
+	"chengdui/sqlite"
 	"chengdui/wallet"
 
 	"github.com/stretchr/testify/require"
 )
 
-// walletHarness is a server with users and wallets on the real SQLite
-// store and ledger, with regtest xpubs of the BIP39 test mnemonic.
+// walletHarness is a server with users, wallets and merchants on the real
+// SQLite store and ledger, with regtest xpubs of the BIP39 test mnemonic.
 func walletHarness(t *testing.T) *harness {
 	t.Helper()
-	var h *harness
 	seed, err := keys.MnemonicToSeed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", "", keys.English)
 	require.NoError(t, err)
 	xpubs := map[keys.Scheme]string{}
@@ -29,42 +31,33 @@ func walletHarness(t *testing.T) *harness {
 		xpubs[s], err = keys.SchemeXPub(seed, s, keys.Regtest, 0)
 		require.NoError(t, err)
 	}
-	h = newHarness(t, func(c *chttp.Config) {
-		c.Wallets = lazyWallets{get: func() chengdui.Wallets {
-			svc, err := wallet.New(h.db, h.eng, h.db, wallet.Config{Network: keys.Regtest, XPubs: xpubs, Password: auth.TestParams()})
-			require.NoError(t, err)
-			return svc
-		}}
+	h := newHarnessWith(t, func(db *sqlite.DB, eng *ledger.Engine, c *chttp.Config) {
+		svc, err := wallet.New(db, eng, db, wallet.Config{Network: keys.Regtest, XPubs: xpubs, Password: auth.TestParams()})
+		require.NoError(t, err)
+		c.Wallets = svc
+		c.Merchants = merchant.New(db, merchant.Config{})
 	})
 	_, err = h.eng.CreateAsset(context.Background(), chengdui.Asset{Code: "BTC", Network: "bitcoin", Decimals: 8})
 	require.NoError(t, err)
 	return h
 }
 
-// lazyWallets builds the service on first use: the harness's database
-// exists only once newHarness has run.
-type lazyWallets struct{ get func() chengdui.Wallets }
-
-func (l lazyWallets) Register(ctx context.Context, e, p string) (chengdui.User, error) {
-	return l.get().Register(ctx, e, p)
-}
-func (l lazyWallets) Login(ctx context.Context, e, p string) (string, chengdui.Session, error) {
-	return l.get().Login(ctx, e, p)
-}
-func (l lazyWallets) Authenticate(ctx context.Context, tok string) (chengdui.User, error) {
-	return l.get().Authenticate(ctx, tok)
-}
-func (l lazyWallets) Logout(ctx context.Context, tok string) error { return l.get().Logout(ctx, tok) }
-func (l lazyWallets) Wallet(ctx context.Context, id string) (chengdui.Wallet, error) {
-	return l.get().Wallet(ctx, id)
-}
-
 func (h *harness) send(t *testing.T, method, path, token, body string) (int, nethttp.Header, []byte) {
+	t.Helper()
+	authorization := ""
+	if token != "" {
+		authorization = "Bearer " + token
+	}
+	return h.sendAuth(t, method, path, authorization, body)
+}
+
+// sendAuth sends a request with a raw Authorization header.
+func (h *harness) sendAuth(t *testing.T, method, path, authorization, body string) (int, nethttp.Header, []byte) {
 	t.Helper()
 	req, err := nethttp.NewRequest(method, h.url+path, strings.NewReader(body))
 	require.NoError(t, err)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := nethttp.DefaultClient.Do(req)

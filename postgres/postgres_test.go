@@ -90,3 +90,7 @@ func FreshDSN(t testing.TB) (*postgres.DB, string) {
 func TestWalletConformance(t *testing.T) {
 	storetest.RunWallet(t, func(t testing.TB) wallet.Store { return Fresh(t) })
 }
+
+func TestMerchantConformance(t *testing.T) {
+	storetest.RunMerchant(t, func(t testing.TB) storetest.MerchantStore { return Fresh(t) })
+}

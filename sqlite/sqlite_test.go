@@ -83,3 +83,7 @@ func TestAllocateAddressIndexAcrossHandles(t *testing.T) {
 	}
 	require.Len(t, seen, 2*workers*each)
 }
+
+func TestMerchantConformance(t *testing.T) {
+	storetest.RunMerchant(t, func(t testing.TB) storetest.MerchantStore { return open(t) })
+}

@@ -63,20 +63,20 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 	}
 
 	var wallets chengdui.Wallets
+	var merchants chengdui.Merchants
 	if cfg.Wallet != nil {
-		svc, err := newWalletService(db, eng, cfg.Wallet)
-		if err != nil {
+		if wallets, merchants, err = newUserServices(db, eng, cfg.Wallet); err != nil {
 			return err
 		}
-		wallets = svc
 	}
 	srv := chttp.NewServer(chttp.Config{
-		Wallets:  wallets,
-		Ledger:   eng,
-		Store:    db,
-		Registry: reg,
-		Logger:   log,
-		Version:  versionString(),
+		Wallets:   wallets,
+		Merchants: merchants,
+		Ledger:    eng,
+		Store:     db,
+		Registry:  reg,
+		Logger:    log,
+		Version:   versionString(),
 		Ready: func(ctx context.Context) error {
 			v, err := db.SchemaVersion(ctx)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"chengdui/keys"
 	"chengdui/ledger"
+	"chengdui/merchant"
 	"chengdui/wallet"
 )
 
@@ -22,14 +23,19 @@ type walletSetup struct {
 	XPubs   map[keys.Scheme]string
 }
 
-// newWalletService builds the users-and-wallets service over the database
-// and the ledger engine.
-func newWalletService(db database, eng *ledger.Engine, ws *walletSetup) (*wallet.Service, error) {
-	store, ok := db.(wallet.Store)
-	if !ok {
-		return nil, fmt.Errorf("database %T does not store wallets", db)
+// newUserServices builds the users-and-wallets and the merchant services
+// over the database and the ledger engine.
+func newUserServices(db database, eng *ledger.Engine, ws *walletSetup) (*wallet.Service, *merchant.Service, error) {
+	ustore, ok1 := db.(wallet.Store)
+	mstore, ok2 := db.(merchant.Store)
+	if !ok1 || !ok2 {
+		return nil, nil, fmt.Errorf("database %T does not store users and merchants", db)
 	}
-	return wallet.New(store, eng, db, wallet.Config{Network: ws.Network, XPubs: ws.XPubs})
+	w, err := wallet.New(ustore, eng, db, wallet.Config{Network: ws.Network, XPubs: ws.XPubs})
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, merchant.New(mstore, merchant.Config{}), nil
 }
 
 // devWallet opens the dev keystore under dataDir, creating it with a fresh

@@ -1,0 +1,65 @@
+package chengdui
+
+import (
+	"context"
+	"time"
+)
+
+// Store is a merchant's shop (BTCPay's word, so Greenfield clients fit):
+// it owns invoices, API keys and, later, settlement preferences.
+type Store struct {
+	ID              string    `json:"id"`
+	OwnerID         string    `json:"owner_id"` // the user who runs it
+	Name            string    `json:"name"`
+	DefaultCurrency string    `json:"default_currency"` // an asset code, e.g. CNY, USD
+	CreatedAt       time.Time `json:"created_at"`
+}
+
+// APIKey is a store's key for the merchant API. Only Hash (SHA-256 of the
+// whole key) is stored; Prefix finds it.
+type APIKey struct {
+	ID         string     `json:"id"`
+	StoreID    string     `json:"store_id"`
+	Label      string     `json:"label"`
+	Prefix     string     `json:"-"`
+	Hash       string     `json:"-"`
+	Scopes     []string   `json:"permissions"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// TOTPEnrolment is a new authenticator secret for the user to scan.
+type TOTPEnrolment struct {
+	Secret string // base32, shown once
+	URL    string // otpauth://totp/…
+	PNG    []byte // QR code of URL
+}
+
+// Merchants is the merchant-side service: stores, their API keys, and the
+// two-factor authentication that guards sensitive actions.
+type Merchants interface {
+	// CreateStore opens a store owned by the user. Codes: EInvalid.
+	CreateStore(ctx context.Context, ownerID, name, defaultCurrency string) (Store, error)
+	// Stores lists the user's stores.
+	Stores(ctx context.Context, ownerID string) ([]Store, error)
+	// CreateAPIKey makes a key for one of the user's stores, after checking
+	// the user's second factor (otp: a TOTP or recovery code). The plain
+	// key is returned once and never stored. Codes: ENotFound (store),
+	// EInvalid (permissions), EUnauthorized (code),
+	// "second_factor_required" (2FA not enabled).
+	CreateAPIKey(ctx context.Context, ownerID, storeID, label string, permissions []string, otp string) (plain string, k APIKey, err error)
+	// APIKeys lists a store's keys (no secrets). Codes: ENotFound.
+	APIKeys(ctx context.Context, ownerID, storeID string) ([]APIKey, error)
+	// RevokeAPIKey revokes a key at once. Codes: ENotFound.
+	RevokeAPIKey(ctx context.Context, ownerID, storeID, keyID string) error
+	// AuthenticateAPIKey checks an Authorization header ("token KEY" as in
+	// BTCPay Greenfield, or "Bearer KEY") and records the key's use.
+	// Codes: EUnauthorized (one message for every failure).
+	AuthenticateAPIKey(ctx context.Context, authorization string) (APIKey, error)
+	// EnrollTOTP starts TOTP enrolment. Codes: EConflict (already enabled).
+	EnrollTOTP(ctx context.Context, user User) (TOTPEnrolment, error)
+	// ConfirmTOTP enables TOTP with a first code and returns ten recovery
+	// codes, shown once. Codes: ENotFound (not enrolled), EUnauthorized.
+	ConfirmTOTP(ctx context.Context, userID, code string) (recoveryCodes []string, err error)
+}
