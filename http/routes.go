@@ -23,6 +23,12 @@ func (s *Server) routes(mux *nethttp.ServeMux) {
 		mux.HandleFunc("POST /api/v1/sessions", s.handleLogin)
 		mux.HandleFunc("DELETE /api/v1/sessions/current", s.handleLogout)
 		mux.HandleFunc("GET /api/v1/wallet", s.handleWallet)
+		mux.HandleFunc("GET /register", s.handleRegisterPage)
+		mux.HandleFunc("POST /register", s.handleRegisterForm)
+		mux.HandleFunc("GET /login", s.handleLoginPage)
+		mux.HandleFunc("POST /login", s.handleLoginForm)
+		mux.HandleFunc("POST /logout", s.handleLogoutForm)
+		mux.HandleFunc("GET /wallet", s.handleWalletPage)
 		if s.cfg.Merchants != nil {
 			mux.HandleFunc("POST /api/v1/users/me/2fa/totp", s.handleEnrollTOTP)
 			mux.HandleFunc("POST /api/v1/users/me/2fa/totp/confirm", s.handleConfirmTOTP)

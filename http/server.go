@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"crypto/rand"
 	"html/template"
 	"log/slog"
 	nethttp "net/http"
@@ -36,10 +37,14 @@ type Config struct {
 	// Merchants serves stores, API keys and two-factor enrolment; it
 	// needs Wallets for logins. nil leaves those routes out.
 	Merchants chengdui.Merchants
+	// CSRFKey signs the pages' CSRF tokens: 32 bytes or more, the same on
+	// every server behind one address. nil: a random key per process.
+	CSRFKey []byte
 }
 
 // Server serves the HTTP API. Build it with NewServer.
 type Server struct {
+	csrfKey []byte
 	cfg     Config
 	log     *slog.Logger
 	index   *template.Template
@@ -62,10 +67,17 @@ func NewServer(cfg Config) *Server {
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
+	if len(cfg.CSRFKey) < 32 {
+		cfg.CSRFKey = make([]byte, 32)
+		if _, err := rand.Read(cfg.CSRFKey); err != nil {
+			panic("http: no randomness for the CSRF key: " + err.Error())
+		}
+	}
 	s := &Server{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		index: parseTemplates(),
+		csrfKey: cfg.CSRFKey,
+		cfg:     cfg,
+		log:     cfg.Logger,
+		index:   parseTemplates(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chengdui_http_requests_total",
 			Help: "HTTP requests served, by route pattern, method and status.",
