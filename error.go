@@ -19,6 +19,8 @@ const (
 	// ESecondFactorRequired: the action needs two-factor authentication
 	// and the user has not enabled it.
 	ESecondFactorRequired = "second_factor_required"
+	// ERateLimited: too many failed attempts; retry later.
+	ERateLimited = "rate_limited"
 
 	// Ledger refusals (one per rule).
 	EAccountNotFound      = "account_not_found"

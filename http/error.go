@@ -40,6 +40,7 @@ var statusByCode = map[string]int{
 
 	chengdui.EUnauthorized:         nethttp.StatusUnauthorized,
 	chengdui.ESecondFactorRequired: nethttp.StatusForbidden,
+	chengdui.ERateLimited:          nethttp.StatusTooManyRequests,
 	chengdui.EUnavailable:          nethttp.StatusServiceUnavailable,
 	chengdui.EInternal:             nethttp.StatusInternalServerError,
 }

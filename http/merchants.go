@@ -57,8 +57,13 @@ func (s *Server) handleConfirmTOTP(w nethttp.ResponseWriter, r *nethttp.Request)
 		Error(w, r, err)
 		return
 	}
+	if err := s.limited(w, r, u.ID); err != nil {
+		Error(w, r, err)
+		return
+	}
 	codes, err := s.cfg.Merchants.ConfirmTOTP(r.Context(), u.ID, body.Code)
 	if err != nil {
+		s.countFailure(r, u.ID, err)
 		Error(w, r, err)
 		return
 	}
@@ -126,8 +131,15 @@ func (s *Server) handleCreateAPIKey(w nethttp.ResponseWriter, r *nethttp.Request
 		Error(w, r, err)
 		return
 	}
+	if err := s.limited(w, r, u.ID); err != nil {
+		Error(w, r, err)
+		return
+	}
 	plain, k, err := s.cfg.Merchants.CreateAPIKey(r.Context(), u.ID, r.PathValue("storeId"), body.Label, body.Permissions, body.OTP)
 	if err != nil {
+		if chengdui.ErrorCode(err) == chengdui.EUnauthorized { // a wrong second factor
+			s.countFailure(r, u.ID, err)
+		}
 		Error(w, r, err)
 		return
 	}

@@ -133,8 +133,13 @@ func (s *Server) handleRegisterForm(w nethttp.ResponseWriter, r *nethttp.Request
 		s.formError(w, r, "register.html", d, errCSRF)
 		return
 	}
+	if err := s.limited(w, r, d.Email); err != nil {
+		s.formError(w, r, "register.html", d, err)
+		return
+	}
 	password := r.PostFormValue("password")
 	if _, err := s.cfg.Wallets.Register(r.Context(), d.Email, password); err != nil {
+		s.countFailure(r, d.Email, err)
 		s.formError(w, r, "register.html", d, err)
 		return
 	}
@@ -150,12 +155,17 @@ func (s *Server) handleLoginForm(w nethttp.ResponseWriter, r *nethttp.Request) {
 		s.formError(w, r, "login.html", d, errCSRF)
 		return
 	}
+	if err := s.limited(w, r, d.Email); err != nil {
+		s.formError(w, r, "login.html", d, err)
+		return
+	}
 	s.startSession(w, r, "login.html", d, r.PostFormValue("password"))
 }
 
 func (s *Server) startSession(w nethttp.ResponseWriter, r *nethttp.Request, page string, d pageData, password string) {
 	token, sess, err := s.cfg.Wallets.Login(r.Context(), d.Email, password)
 	if err != nil {
+		s.countFailure(r, d.Email, err)
 		s.formError(w, r, page, d, err)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"chengdui"
+	"chengdui/auth"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -40,6 +41,11 @@ type Config struct {
 	// CSRFKey signs the pages' CSRF tokens: 32 bytes or more, the same on
 	// every server behind one address. nil: a random key per process.
 	CSRFKey []byte
+	// Limiter limits failed logins, registrations and second-factor codes
+	// per client address and per account; nil: 5 per minute.
+	Limiter *auth.Limiter
+	// Now is the clock of the limiter; time.Now if nil.
+	Now func() time.Time
 }
 
 // Server serves the HTTP API. Build it with NewServer.
@@ -72,6 +78,12 @@ func NewServer(cfg Config) *Server {
 		if _, err := rand.Read(cfg.CSRFKey); err != nil {
 			panic("http: no randomness for the CSRF key: " + err.Error())
 		}
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = &auth.Limiter{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	s := &Server{
 		csrfKey: cfg.CSRFKey,
@@ -107,7 +119,8 @@ func (s *Server) Handler() nethttp.Handler { return s.handler }
 func (s *Server) observe(next nethttp.Handler) nethttp.Handler {
 	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		start := time.Now()
-		r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, s.log))
+		ctx := context.WithValue(r.Context(), loggerKey{}, s.log)
+		r = r.WithContext(chengdui.WithRequestInfo(ctx, chengdui.RequestInfo{IP: clientIP(r)}))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 

@@ -71,8 +71,13 @@ func (s *Server) handleRegister(w nethttp.ResponseWriter, r *nethttp.Request) {
 		Error(w, r, err)
 		return
 	}
+	if err := s.limited(w, r, c.Email); err != nil {
+		Error(w, r, err)
+		return
+	}
 	u, err := s.cfg.Wallets.Register(r.Context(), c.Email, c.Password)
 	if err != nil {
+		s.countFailure(r, c.Email, err)
 		Error(w, r, err)
 		return
 	}
@@ -92,8 +97,13 @@ func (s *Server) handleLogin(w nethttp.ResponseWriter, r *nethttp.Request) {
 		Error(w, r, err)
 		return
 	}
+	if err := s.limited(w, r, c.Email); err != nil {
+		Error(w, r, err)
+		return
+	}
 	token, sess, err := s.cfg.Wallets.Login(r.Context(), c.Email, c.Password)
 	if err != nil {
+		s.countFailure(r, c.Email, err)
 		Error(w, r, err)
 		return
 	}

@@ -6,7 +6,9 @@ import (
 	"io"
 	nethttp "net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"chengdui"
 	"chengdui/auth"
@@ -24,6 +26,12 @@ import (
 // SQLite store and ledger, with regtest xpubs of the BIP39 test mnemonic.
 func walletHarness(t *testing.T) *harness {
 	t.Helper()
+	return walletHarnessWith(t, nil)
+}
+
+// walletHarnessWith is walletHarness with a Config edit.
+func walletHarnessWith(t *testing.T, edit func(*chttp.Config)) *harness {
+	t.Helper()
 	seed, err := keys.MnemonicToSeed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about", "", keys.English)
 	require.NoError(t, err)
 	xpubs := map[keys.Scheme]string{}
@@ -36,6 +44,9 @@ func walletHarness(t *testing.T) *harness {
 		require.NoError(t, err)
 		c.Wallets = svc
 		c.Merchants = merchant.New(db, merchant.Config{})
+		if edit != nil {
+			edit(c)
+		}
 	})
 	_, err = h.eng.CreateAsset(context.Background(), chengdui.Asset{Code: "BTC", Network: "bitcoin", Decimals: 8})
 	require.NoError(t, err)
@@ -148,4 +159,23 @@ func TestUsersBadInput(t *testing.T) {
 			require.NotContains(t, e.Message, "a long enough passphrase")
 		})
 	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).UnixNano())
+	h := walletHarnessWith(t, func(c *chttp.Config) { c.Now = func() time.Time { return time.Unix(0, now.Load()) } })
+	status, _, _ := h.send(t, "POST", "/api/v1/users", "", `{"email":"zhao@example.com","password":"a long enough passphrase"}`)
+	require.Equal(t, 201, status)
+	for i := 0; i < 5; i++ {
+		status, _, _ := h.send(t, "POST", "/api/v1/sessions", "", `{"email":"zhao@example.com","password":"not the passphrase"}`)
+		require.Equal(t, 401, status, "attempt %d", i)
+	}
+	status, hdr, body := h.send(t, "POST", "/api/v1/sessions", "", `{"email":"ZHAO@example.com","password":"a long enough passphrase"}`)
+	require.Equal(t, 429, status, "even the right password waits: %s", body)
+	require.Contains(t, string(body), chengdui.ERateLimited)
+	require.Equal(t, "60", hdr.Get("Retry-After"))
+	now.Add(int64(61 * time.Second))
+	status, _, body = h.send(t, "POST", "/api/v1/sessions", "", `{"email":"zhao@example.com","password":"a long enough passphrase"}`)
+	require.Equal(t, 201, status, "%s", body)
 }
