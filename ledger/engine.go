@@ -287,12 +287,16 @@ func (e *Engine) deliver(p *prepared, reqs []*request, err error) {
 				}
 			}
 		}
-		close(r.done)
 	}
+	// Metrics first, so a caller that reads them after its answer sees
+	// its own batch counted.
 	if err == nil {
 		n := len(p.batch.Transfers)
 		e.opts.Metrics.observe(n, refused, n, time.Since(p.start).Seconds())
 		e.sinceIndexed.Add(int64(n))
+	}
+	for _, r := range reqs {
+		close(r.done)
 	}
 }
 
