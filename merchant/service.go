@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"chengdui"
+	"chengdui/audit"
 	"chengdui/auth"
 	"chengdui/ledger"
 )
@@ -16,6 +17,9 @@ type Config struct {
 	// Issuer names the platform in authenticator apps; "Chengdui" by default.
 	Issuer string
 	Now    func() time.Time
+	// Audit records 2FA changes, API keys created and revoked, and refused
+	// second factors.
+	Audit *audit.Recorder
 }
 
 // Service implements chengdui.Merchants.
@@ -85,6 +89,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, ownerID, storeID, label stri
 	}
 	// The second factor last: a refused request must not burn a code.
 	if err := s.guard.Require(ctx, ownerID, otp); err != nil {
+		if c := chengdui.ErrorCode(err); c == chengdui.EUnauthorized || c == chengdui.ESecondFactorRequired {
+			s.cfg.Audit.Record(ctx, chengdui.AuditSecondFactorNo, ownerID, map[string]string{"action": "create_api_key", "store_id": storeID, "code": c})
+		}
 		return "", chengdui.APIKey{}, err
 	}
 	plain, prefix, hash, err := auth.NewAPIKey()
@@ -96,6 +103,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, ownerID, storeID, label stri
 	if err := s.store.CreateAPIKey(ctx, k); err != nil {
 		return "", chengdui.APIKey{}, err
 	}
+	s.cfg.Audit.Record(ctx, chengdui.AuditAPIKeyCreated, ownerID, map[string]string{"store_id": storeID, "key_id": k.ID,
+		"label": k.Label, "permissions": strings.Join(k.Scopes, " ")})
 	return plain, k, nil
 }
 
@@ -112,7 +121,11 @@ func (s *Service) RevokeAPIKey(ctx context.Context, ownerID, storeID, keyID stri
 	if _, err := s.owned(ctx, ownerID, storeID); err != nil {
 		return err
 	}
-	return s.store.RevokeAPIKey(ctx, storeID, keyID, s.now())
+	if err := s.store.RevokeAPIKey(ctx, storeID, keyID, s.now()); err != nil {
+		return err
+	}
+	s.cfg.Audit.Record(ctx, chengdui.AuditAPIKeyRevoked, ownerID, map[string]string{"store_id": storeID, "key_id": keyID})
+	return nil
 }
 
 // AuthenticateAPIKey implements chengdui.Merchants.
@@ -155,6 +168,7 @@ func (s *Service) EnrollTOTP(ctx context.Context, u chengdui.User) (chengdui.TOT
 		}
 		return chengdui.TOTPEnrolment{}, err
 	}
+	s.cfg.Audit.Record(ctx, chengdui.AuditTOTPEnrolled, u.ID, nil)
 	return chengdui.TOTPEnrolment{Secret: e.Secret, URL: e.URL, PNG: e.PNG}, nil
 }
 
@@ -180,5 +194,6 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]strin
 	if err := s.store.EnableTOTP(ctx, userID, step, hashes); err != nil {
 		return nil, err
 	}
+	s.cfg.Audit.Record(ctx, chengdui.AuditTOTPEnabled, userID, nil)
 	return plain, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"chengdui"
+	"chengdui/audit"
 	"chengdui/merchant"
 	"chengdui/sqlite"
 
@@ -35,7 +36,7 @@ func setup(t *testing.T) *fixture {
 	require.NoError(t, err)
 	f := &fixture{db: db, clock: &atomic.Int64{}}
 	f.clock.Store(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).UnixNano())
-	f.svc = merchant.New(db, merchant.Config{Now: f.now})
+	f.svc = merchant.New(db, merchant.Config{Now: f.now, Audit: &audit.Recorder{Store: db, Now: f.now}})
 	for i, u := range []*chengdui.User{&f.alice, &f.bob} {
 		*u = chengdui.User{ID: []string{"alice", "bob"}[i], Email: []string{"alice@example.com", "bob@example.com"}[i],
 			PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", CreatedAt: f.now()}
@@ -139,6 +140,20 @@ func TestAPIKeysNeedSecondFactor(t *testing.T) {
 	require.NoError(t, f.svc.RevokeAPIKey(ctx, f.alice.ID, st.ID, k.ID))
 	_, err = f.svc.AuthenticateAPIKey(ctx, "token "+plain)
 	require.Equal(t, chengdui.EUnauthorized, chengdui.ErrorCode(err), "revoked keys stop working at once")
+
+	// The audit log tells the story, without a secret.
+	events, err := f.db.AuditEvents(ctx, f.alice.ID, 0, 100)
+	require.NoError(t, err)
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Event)
+		for _, v := range e.Detail {
+			require.NotContains(t, v, plain)
+			require.NotContains(t, v, secret)
+		}
+	}
+	require.Equal(t, []string{"second_factor_refused", "totp_enrolled", "totp_enabled", "second_factor_refused",
+		"api_key_created", "second_factor_refused", "api_key_created", "second_factor_refused", "api_key_revoked"}, got)
 }
 
 func TestConfirmTOTP(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"chengdui/audit"
 	"chengdui/postgres"
 	"chengdui/sqlite"
 	"chengdui/storetest"
@@ -93,4 +94,8 @@ func TestWalletConformance(t *testing.T) {
 
 func TestMerchantConformance(t *testing.T) {
 	storetest.RunMerchant(t, func(t testing.TB) storetest.MerchantStore { return Fresh(t) })
+}
+
+func TestAuditConformance(t *testing.T) {
+	storetest.RunAudit(t, func(t testing.TB) audit.Store { return Fresh(t) })
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"chengdui/audit"
 	"chengdui/sqlite"
 	"chengdui/storetest"
 	"chengdui/wallet"
@@ -86,4 +87,8 @@ func TestAllocateAddressIndexAcrossHandles(t *testing.T) {
 
 func TestMerchantConformance(t *testing.T) {
 	storetest.RunMerchant(t, func(t testing.TB) storetest.MerchantStore { return open(t) })
+}
+
+func TestAuditConformance(t *testing.T) {
+	storetest.RunAudit(t, func(t testing.TB) audit.Store { return open(t) })
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"chengdui"
+	"chengdui/audit"
 	"chengdui/auth"
 	"chengdui/keys"
 	"chengdui/ledger"
@@ -38,6 +39,8 @@ type Config struct {
 	// Password hashing cost; auth.DefaultParams() by default.
 	Password auth.Params
 	Now      func() time.Time
+	// Audit records registrations, logins, failed logins and logouts.
+	Audit *audit.Recorder
 }
 
 // Service implements chengdui.Wallets.
@@ -112,6 +115,7 @@ func (s *Service) Register(ctx context.Context, email, password string) (chengdu
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return chengdui.User{}, err
 	}
+	s.cfg.Audit.Record(ctx, chengdui.AuditRegistered, u.ID, map[string]string{"email": u.Email})
 	if err := s.ensureWallet(ctx, u.ID); err != nil {
 		return u, err
 	}
@@ -124,12 +128,14 @@ func (s *Service) Login(ctx context.Context, email, password string) (string, ch
 	u, err := s.store.UserByEmail(ctx, strings.TrimSpace(email))
 	if chengdui.ErrorCode(err) == chengdui.ENotFound {
 		_, _, _ = auth.VerifyPassword(s.dummy, password)
+		s.cfg.Audit.Record(ctx, chengdui.AuditLoginFailed, "", map[string]string{"email": clip(email), "reason": "unknown email"})
 		return "", chengdui.Session{}, refused
 	} else if err != nil {
 		return "", chengdui.Session{}, err
 	}
 	ok, _, err := auth.VerifyPassword(u.PasswordHash, password)
 	if err != nil || !ok {
+		s.cfg.Audit.Record(ctx, chengdui.AuditLoginFailed, u.ID, map[string]string{"email": u.Email, "reason": "wrong password"})
 		return "", chengdui.Session{}, refused
 	}
 	token, hash, err := auth.NewSessionToken()
@@ -141,6 +147,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (string, ch
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return "", chengdui.Session{}, err
 	}
+	s.cfg.Audit.Record(ctx, chengdui.AuditLogin, u.ID, nil)
 	return token, sess, nil
 }
 
@@ -168,7 +175,20 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if token == "" {
 		return nil
 	}
-	return s.store.DeleteSession(ctx, auth.HashToken(token))
+	hash := auth.HashToken(token)
+	if sess, err := s.store.Session(ctx, hash); err == nil {
+		s.cfg.Audit.Record(ctx, chengdui.AuditLogout, sess.UserID, nil)
+	}
+	return s.store.DeleteSession(ctx, hash)
+}
+
+// clip keeps what a stranger typed short in the audit log.
+func clip(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > MaxEmailLength {
+		return s[:MaxEmailLength]
+	}
+	return s
 }
 
 // AccountID is the ledger account of a user's asset.

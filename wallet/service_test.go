@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"chengdui"
+	"chengdui/audit"
 	"chengdui/auth"
 	"chengdui/keys"
 	"chengdui/ledger"
@@ -56,7 +57,8 @@ func setup(t *testing.T) *fixture {
 	clock := &atomic.Int64{}
 	clock.Store(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).UnixNano())
 	svc, err := wallet.New(db, eng, db, wallet.Config{Network: keys.Regtest, XPubs: xpubs, Password: auth.TestParams(),
-		SessionTTL: time.Hour, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+		SessionTTL: time.Hour, Now: func() time.Time { return time.Unix(0, clock.Load()) },
+		Audit: &audit.Recorder{Store: db}})
 	require.NoError(t, err)
 	return &fixture{svc: svc, db: db, eng: eng, seed: seed, clock: clock}
 }
@@ -240,4 +242,31 @@ func TestBadXPub(t *testing.T) {
 	f := setup(t)
 	_, err := wallet.New(f.db, f.eng, f.db, wallet.Config{Network: keys.Mainnet, XPubs: map[keys.Scheme]string{keys.P2WPKH: "xpub-not-really"}, Password: auth.TestParams()})
 	require.Error(t, err)
+}
+
+func TestAuditTrail(t *testing.T) {
+	f := setup(t)
+	ctx := chengdui.WithRequestInfo(context.Background(), chengdui.RequestInfo{IP: "198.51.100.7"})
+	u, err := f.svc.Register(ctx, "audit@example.com", "a long enough passphrase")
+	require.NoError(t, err)
+	_, _, err = f.svc.Login(ctx, "audit@example.com", "the wrong passphrase")
+	require.Error(t, err)
+	_, _, err = f.svc.Login(ctx, "ghost@example.com", "the wrong passphrase")
+	require.Error(t, err)
+	token, _, err := f.svc.Login(ctx, "audit@example.com", "a long enough passphrase")
+	require.NoError(t, err)
+	require.NoError(t, f.svc.Logout(ctx, token))
+
+	events, err := f.db.AuditEvents(context.Background(), "", 0, 100)
+	require.NoError(t, err)
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Event+"/"+e.Actor)
+		require.Equal(t, "198.51.100.7", e.IP)
+		for k, v := range e.Detail {
+			require.NotContains(t, v, "passphrase", k)
+		}
+	}
+	require.Equal(t, []string{"registered/" + u.ID, "login_failed/" + u.ID, "login_failed/", "login/" + u.ID, "logout/" + u.ID}, got)
+	require.Equal(t, "ghost@example.com", events[2].Detail["email"])
 }

@@ -12,6 +12,8 @@ import (
 	"chengdui"
 	chttp "chengdui/http"
 	"chengdui/ledger"
+	"chengdui/merchant"
+	"chengdui/wallet"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,12 +26,20 @@ type appConfig struct {
 	MaxBatch        int
 	ShutdownTimeout time.Duration
 	AutoMigrate     bool
-	// Seed, if set, runs once the ledger is up (dev's demo data).
-	Seed func(ctx context.Context, l *ledger.Engine) error
+	// Seed, if set, runs once the ledger and the user services are up
+	// (dev's demo data). Wallets and Merchants are nil without Wallet.
+	Seed func(ctx context.Context, s services) error
 	// Ready is called with the base URL once the server listens.
 	Ready func(baseURL string)
 	// Wallet, if set, serves users, sessions and wallets.
 	Wallet *walletSetup
+}
+
+// services are what serveApp runs, for Seed.
+type services struct {
+	Ledger    *ledger.Engine
+	Wallets   *wallet.Service
+	Merchants *merchant.Service
 }
 
 // serveApp runs the platform until ctx is cancelled, then shuts down in
@@ -56,17 +66,18 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		eng.Stop()
 		log.Info("ledger stopped")
 	}()
-	if cfg.Seed != nil {
-		if err := cfg.Seed(ctx, eng); err != nil {
-			return fmt.Errorf("seeding demo data: %w", err)
-		}
-	}
-
 	var wallets chengdui.Wallets
 	var merchants chengdui.Merchants
+	svcs := services{Ledger: eng}
 	if cfg.Wallet != nil {
-		if wallets, merchants, err = newUserServices(db, eng, cfg.Wallet); err != nil {
+		if svcs.Wallets, svcs.Merchants, err = newUserServices(db, eng, cfg.Wallet, log); err != nil {
 			return err
+		}
+		wallets, merchants = svcs.Wallets, svcs.Merchants
+	}
+	if cfg.Seed != nil {
+		if err := cfg.Seed(ctx, svcs); err != nil {
+			return fmt.Errorf("seeding demo data: %w", err)
 		}
 	}
 	srv := chttp.NewServer(chttp.Config{

@@ -29,6 +29,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var demo *demoUsers // filled by Seed, printed by Ready
 	cfg := appConfig{Addr: *addr, DSN: dsn, ShutdownTimeout: 10 * time.Second, AutoMigrate: true, Wallet: ws,
 		Ready: func(base string) {
 			fmt.Fprintf(e.stdout, "Chengdui 承兑 (dev) is running; data in %s\n", *dataDir)
@@ -38,10 +39,22 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  Metrics:      %s/metrics\n", base)
 			fmt.Fprintf(e.stdout, "  Sign up:      curl -d '{\"email\":\"you@example.com\",\"password\":\"…\"}' %s/api/v1/users\n", base)
 			fmt.Fprintf(e.stdout, "  Verify:       chengdui ledger verify --data-dir %s\n", *dataDir)
+			if demo != nil {
+				fmt.Fprintf(e.stdout, "Demo accounts (log in at %s/login):\n", base)
+				for _, u := range []demoUser{demo.Payer, demo.Merchant} {
+					fmt.Fprintf(e.stdout, "  %-9s %s  password: %s\n", u.Role, u.Email, u.Password)
+				}
+			}
 			fmt.Fprintln(e.stdout, "Press Ctrl-C to stop.")
 		}}
 	if *seed {
-		cfg.Seed = seedDemo
+		cfg.Seed = func(ctx context.Context, svcs services) (err error) {
+			if err := seedDemo(ctx, svcs.Ledger); err != nil {
+				return err
+			}
+			demo, err = seedDemoUsers(ctx, svcs, *dataDir)
+			return err
+		}
 	}
 	return serveApp(ctx, log, cfg)
 }

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"chengdui/audit"
 	"chengdui/keys"
 	"chengdui/ledger"
 	"chengdui/merchant"
@@ -25,17 +27,19 @@ type walletSetup struct {
 
 // newUserServices builds the users-and-wallets and the merchant services
 // over the database and the ledger engine.
-func newUserServices(db database, eng *ledger.Engine, ws *walletSetup) (*wallet.Service, *merchant.Service, error) {
+func newUserServices(db database, eng *ledger.Engine, ws *walletSetup, log *slog.Logger) (*wallet.Service, *merchant.Service, error) {
 	ustore, ok1 := db.(wallet.Store)
 	mstore, ok2 := db.(merchant.Store)
-	if !ok1 || !ok2 {
-		return nil, nil, fmt.Errorf("database %T does not store users and merchants", db)
+	astore, ok3 := db.(audit.Store)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, nil, fmt.Errorf("database %T does not store users, merchants and the audit log", db)
 	}
-	w, err := wallet.New(ustore, eng, db, wallet.Config{Network: ws.Network, XPubs: ws.XPubs})
+	rec := &audit.Recorder{Store: astore, Log: log}
+	w, err := wallet.New(ustore, eng, db, wallet.Config{Network: ws.Network, XPubs: ws.XPubs, Audit: rec})
 	if err != nil {
 		return nil, nil, err
 	}
-	return w, merchant.New(mstore, merchant.Config{}), nil
+	return w, merchant.New(mstore, merchant.Config{Audit: rec}), nil
 }
 
 // devWallet opens the dev keystore under dataDir, creating it with a fresh
