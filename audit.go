@@ -19,16 +19,17 @@ type AuditEvent struct {
 
 // Audit event names.
 const (
-	AuditRegistered     = "registered"
-	AuditLogin          = "login"
-	AuditLoginFailed    = "login_failed"
-	AuditLogout         = "logout"
-	AuditTOTPEnrolled   = "totp_enrolled"
-	AuditTOTPEnabled    = "totp_enabled"
-	AuditAPIKeyCreated  = "api_key_created"
-	AuditAPIKeyRevoked  = "api_key_revoked"
-	AuditSecondFactorNo = "second_factor_refused"
-	AuditRateLimited    = "rate_limited"
+	AuditRegistered        = "registered"
+	AuditLogin             = "login"
+	AuditLoginFailed       = "login_failed"
+	AuditLogout            = "logout"
+	AuditTOTPEnrolled      = "totp_enrolled"
+	AuditTOTPEnabled       = "totp_enabled"
+	AuditAPIKeyCreated     = "api_key_created"
+	AuditAPIKeyRevoked     = "api_key_revoked"
+	AuditSecondFactorNo    = "second_factor_refused"
+	AuditRateLimited       = "rate_limited"
+	AuditPassphraseChanged = "keystore_passphrase_changed"
 )
 
 type requestInfoKey struct{}

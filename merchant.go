@@ -8,11 +8,21 @@ import (
 // Store is a merchant's shop (BTCPay's word, so Greenfield clients fit):
 // it owns invoices, API keys and, later, settlement preferences.
 type Store struct {
-	ID              string    `json:"id"`
-	OwnerID         string    `json:"owner_id"` // the user who runs it
-	Name            string    `json:"name"`
-	DefaultCurrency string    `json:"default_currency"` // an asset code, e.g. CNY, USD
-	CreatedAt       time.Time `json:"created_at"`
+	ID              string `json:"id"`
+	OwnerID         string `json:"owner_id"` // the user who runs it
+	Name            string `json:"name"`
+	DefaultCurrency string `json:"default_currency"` // an asset code, e.g. CNY, USD
+	// Settlement is how the store is paid out. A placeholder until
+	// settlement profiles (splits, destinations, schedules) arrive: today
+	// every store keeps what it is paid as a balance in its currency.
+	Settlement StoreSettlement `json:"settlement"`
+	CreatedAt  time.Time       `json:"created_at"`
+}
+
+// StoreSettlement is a store's settlement preference.
+type StoreSettlement struct {
+	Mode  string `json:"mode"`  // "balance": keep as platform balance
+	Asset string `json:"asset"` // the asset it is kept in
 }
 
 // APIKey is a store's key for the merchant API. Only Hash (SHA-256 of the

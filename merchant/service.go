@@ -53,7 +53,9 @@ func (s *Service) CreateStore(ctx context.Context, ownerID, name, currency strin
 	if err := ledger.ValidateAsset(chengdui.Asset{Code: currency, Network: "any"}); err != nil {
 		return chengdui.Store{}, chengdui.Errorf(chengdui.EInvalid, "default_currency %q: use an asset code such as CNY, USD or USDT-ERC20", currency)
 	}
-	st := chengdui.Store{ID: ledger.NewID(), OwnerID: ownerID, Name: name, DefaultCurrency: strings.ToUpper(currency), CreatedAt: s.now()}
+	cur := strings.ToUpper(currency)
+	st := chengdui.Store{ID: ledger.NewID(), OwnerID: ownerID, Name: name, DefaultCurrency: cur,
+		Settlement: chengdui.StoreSettlement{Mode: "balance", Asset: cur}, CreatedAt: s.now()}
 	if err := s.store.CreateStore(ctx, st); err != nil {
 		return chengdui.Store{}, err
 	}

@@ -68,6 +68,7 @@ func TestStores(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "茶馆 Teahouse", st.Name)
 	require.Equal(t, "CNY", st.DefaultCurrency)
+	require.Equal(t, chengdui.StoreSettlement{Mode: "balance", Asset: "CNY"}, st.Settlement, "the placeholder until settlement profiles")
 	for _, bad := range []struct{ name, cur string }{{"", "CNY"}, {"x", ""}, {"x", "C N Y"}, {string(make([]rune, 101)), "CNY"}} {
 		_, err := f.svc.CreateStore(ctx, f.alice.ID, bad.name, bad.cur)
 		require.Equal(t, chengdui.EInvalid, chengdui.ErrorCode(err), "%q %q", bad.name, bad.cur)
@@ -75,6 +76,7 @@ func TestStores(t *testing.T) {
 	sts, err := f.svc.Stores(ctx, f.alice.ID)
 	require.NoError(t, err)
 	require.Len(t, sts, 1)
+	require.Equal(t, st.Settlement, sts[0].Settlement, "stored and read back")
 	sts, err = f.svc.Stores(ctx, f.bob.ID)
 	require.NoError(t, err)
 	require.Empty(t, sts)

@@ -2,6 +2,8 @@ package merchant
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"chengdui"
@@ -51,4 +53,20 @@ type Store interface {
 	// UseRecoveryCode marks a code used only if it is unused: a
 	// compare-and-set. Codes: EConflict when already used.
 	UseRecoveryCode(ctx context.Context, userID string, index int) error
+}
+
+// EncodeSettlement is the stored form of a store's settlement preference
+// (JSON); both storage adapters use it.
+func EncodeSettlement(s chengdui.StoreSettlement) string {
+	b, _ := json.Marshal(s) // two strings always marshal
+	return string(b)
+}
+
+// DecodeSettlement parses EncodeSettlement's output.
+func DecodeSettlement(s string) (chengdui.StoreSettlement, error) {
+	var out chengdui.StoreSettlement
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return out, fmt.Errorf("stored settlement preference: %w", err)
+	}
+	return out, nil
 }

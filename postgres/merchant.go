@@ -16,8 +16,8 @@ var _ merchant.Store = (*DB)(nil)
 
 // CreateStore implements merchant.Store.
 func (d *DB) CreateStore(ctx context.Context, s chengdui.Store) error {
-	_, err := d.pool.Exec(ctx, `INSERT INTO stores (id, owner_id, name, default_currency, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		s.ID, s.OwnerID, s.Name, s.DefaultCurrency, s.CreatedAt.UnixMicro())
+	_, err := d.pool.Exec(ctx, `INSERT INTO stores (id, owner_id, name, default_currency, settlement, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		s.ID, s.OwnerID, s.Name, s.DefaultCurrency, merchant.EncodeSettlement(s.Settlement), s.CreatedAt.UnixMicro())
 	if constraint(err, foreignKeyViolation) != "" {
 		return chengdui.Errorf(chengdui.ENotFound, "user %q does not exist", s.OwnerID)
 	} else if constraint(err, uniqueViolation) == "stores_pkey" {
@@ -26,7 +26,7 @@ func (d *DB) CreateStore(ctx context.Context, s chengdui.Store) error {
 	return err
 }
 
-const storeCols = `id, owner_id, name, default_currency, created_at`
+const storeCols = `id, owner_id, name, default_currency, settlement, created_at`
 
 // Store implements merchant.Store.
 func (d *DB) Store(ctx context.Context, id string) (chengdui.Store, error) {
@@ -238,11 +238,14 @@ func fromMicros(m *int64) *time.Time {
 func scanStore(r pgx.Row) (chengdui.Store, error) {
 	var s chengdui.Store
 	var created int64
-	if err := r.Scan(&s.ID, &s.OwnerID, &s.Name, &s.DefaultCurrency, &created); err != nil {
+	var settlement string
+	if err := r.Scan(&s.ID, &s.OwnerID, &s.Name, &s.DefaultCurrency, &settlement, &created); err != nil {
 		return chengdui.Store{}, err
 	}
 	s.CreatedAt = time.UnixMicro(created).UTC()
-	return s, nil
+	var err error
+	s.Settlement, err = merchant.DecodeSettlement(settlement)
+	return s, err
 }
 
 func scanAPIKey(r pgx.Row) (chengdui.APIKey, error) {

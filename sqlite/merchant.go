@@ -17,8 +17,8 @@ var _ merchant.Store = (*DB)(nil)
 
 // CreateStore implements merchant.Store.
 func (d *DB) CreateStore(ctx context.Context, s chengdui.Store) error {
-	_, err := d.write.ExecContext(ctx, `INSERT INTO stores (id, owner_id, name, default_currency, created_at) VALUES (?, ?, ?, ?, ?)`,
-		s.ID, s.OwnerID, s.Name, s.DefaultCurrency, s.CreatedAt.UnixMicro())
+	_, err := d.write.ExecContext(ctx, `INSERT INTO stores (id, owner_id, name, default_currency, settlement, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		s.ID, s.OwnerID, s.Name, s.DefaultCurrency, merchant.EncodeSettlement(s.Settlement), s.CreatedAt.UnixMicro())
 	switch {
 	case isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, ""):
 		return chengdui.Errorf(chengdui.ENotFound, "user %q does not exist", s.OwnerID)
@@ -28,7 +28,7 @@ func (d *DB) CreateStore(ctx context.Context, s chengdui.Store) error {
 	return err
 }
 
-const storeCols = `id, owner_id, name, default_currency, created_at`
+const storeCols = `id, owner_id, name, default_currency, settlement, created_at`
 
 // Store implements merchant.Store.
 func (d *DB) Store(ctx context.Context, id string) (chengdui.Store, error) {
@@ -291,11 +291,14 @@ func microsPtr(n sql.NullInt64) *time.Time {
 func scanStore(r scanner) (chengdui.Store, error) {
 	var s chengdui.Store
 	var created int64
-	if err := r.Scan(&s.ID, &s.OwnerID, &s.Name, &s.DefaultCurrency, &created); err != nil {
+	var settlement string
+	if err := r.Scan(&s.ID, &s.OwnerID, &s.Name, &s.DefaultCurrency, &settlement, &created); err != nil {
 		return chengdui.Store{}, err
 	}
 	s.CreatedAt = time.UnixMicro(created).UTC()
-	return s, nil
+	var err error
+	s.Settlement, err = merchant.DecodeSettlement(settlement)
+	return s, err
 }
 
 func scanAPIKey(r scanner) (chengdui.APIKey, error) {

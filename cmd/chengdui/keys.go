@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"golang.org/x/term"
 
+	"chengdui"
+	"chengdui/audit"
 	"chengdui/keys"
 )
 
@@ -270,6 +273,7 @@ func runKeysChangePassphrase(ctx context.Context, e *env, args []string) error {
 	kf.register(fs)
 	newFile := fs.String("new-passphrase-file", "", "file whose first line is the new passphrase (default: $"+envKeystoreNewPassphrase+", else the next line of stdin)")
 	scryptN := fs.Int("scrypt-n", keys.DefaultScryptN, "scrypt cost N, a power of two; lower it only in tests")
+	auditDB := fs.String("audit-db", "", "database whose audit log records the change (sqlite:PATH or postgres://…); default: the dev store beside the keystore, if there is one")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -292,5 +296,31 @@ func runKeysChangePassphrase(ctx context.Context, e *env, args []string) error {
 	}
 	e.log.Info("keystore passphrase changed", "path", kf.path)
 	fmt.Fprintf(e.stdout, "Passphrase changed: %s\n", kf.path)
+	return auditKeystoreChange(ctx, e, *auditDB, kf.path)
+}
+
+// auditKeystoreChange records a passphrase change in the audit log of the
+// named database, or of the dev store beside the keystore when there is
+// one. Without a database there is no audit log to write to: the slog line
+// above is the record.
+func auditKeystoreChange(ctx context.Context, e *env, dsn, keystorePath string) error {
+	if dsn == "" {
+		beside := filepath.Join(filepath.Dir(keystorePath), "chengdui.db")
+		if _, err := os.Stat(beside); err != nil {
+			return nil
+		}
+		dsn = "sqlite:" + beside
+	}
+	db, err := openMigrated(ctx, dsn, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store, ok := db.(audit.Store)
+	if !ok {
+		return nil
+	}
+	rec := &audit.Recorder{Store: store, Log: e.log}
+	rec.Record(ctx, chengdui.AuditPassphraseChanged, "cli", map[string]string{"keystore": keystorePath})
 	return nil
 }

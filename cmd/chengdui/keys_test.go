@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"chengdui/keys"
+	"chengdui/sqlite"
 )
 
 const testScryptN = "--scrypt-n=1024"
@@ -200,4 +201,31 @@ func TestKeysBadInput(t *testing.T) {
 		_, err := os.Stat(filepath.Join(dir, name))
 		require.True(t, os.IsNotExist(err), name)
 	}
+}
+
+// TestKeysChangePassphraseAudited: a passphrase change is recorded in the
+// audit log of the dev store beside the keystore.
+func TestKeysChangePassphraseAudited(t *testing.T) {
+	dir := t.TempDir()
+	_, _, code := runCmd(t, context.Background(), nil, "", "migrate", "--data-dir", dir)
+	require.Equal(t, 0, code)
+	ks := filepath.Join(dir, "keystore.json")
+	pass := filepath.Join(dir, "old")
+	require.NoError(t, os.WriteFile(pass, []byte("first passphrase\n"), 0o600))
+	_, stderr, code := runCmd(t, context.Background(), nil, "", "keys", "init", "--keystore", ks, "--passphrase-file", pass, "--scrypt-n", "1024", "--no-show-mnemonic")
+	require.Equal(t, 0, code, stderr)
+	next := filepath.Join(dir, "new")
+	require.NoError(t, os.WriteFile(next, []byte("second passphrase\n"), 0o600))
+	_, stderr, code = runCmd(t, context.Background(), nil, "", "keys", "change-passphrase", "--keystore", ks, "--passphrase-file", pass, "--new-passphrase-file", next, "--scrypt-n", "1024")
+	require.Equal(t, 0, code, stderr)
+
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "chengdui.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	events, err := db.AuditEvents(context.Background(), "cli", 0, 10)
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	require.Equal(t, "keystore_passphrase_changed", events[0].Event)
+	require.Equal(t, ks, events[0].Detail["keystore"])
+	require.NotContains(t, stderr, "second passphrase")
 }

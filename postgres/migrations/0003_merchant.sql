@@ -5,6 +5,7 @@ CREATE TABLE stores (
     owner_id         TEXT COLLATE "C" NOT NULL REFERENCES users (id),
     name             TEXT NOT NULL,
     default_currency TEXT COLLATE "C" NOT NULL,
+    settlement       TEXT NOT NULL, -- JSON: {"mode","asset"}
     created_at       BIGINT NOT NULL
 );
 CREATE INDEX stores_owner ON stores (owner_id, created_at);

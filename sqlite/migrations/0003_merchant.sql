@@ -5,6 +5,7 @@ CREATE TABLE stores (
     owner_id         TEXT NOT NULL REFERENCES users (id),
     name             TEXT NOT NULL,
     default_currency TEXT NOT NULL,
+    settlement       TEXT NOT NULL, -- JSON: {"mode","asset"}
     created_at       INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX stores_owner ON stores (owner_id, created_at);
