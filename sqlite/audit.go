@@ -12,18 +12,10 @@ import (
 
 var _ audit.Store = (*DB)(nil)
 
-// Limits on an audit event, the same on both engines: an event name is a
-// short constant, and detail holds ids and names, not documents.
-const (
-	maxAuditEventLength  = 64
-	maxAuditDetailKeys   = 32
-	maxAuditDetailLength = 2048
-)
-
 // AppendAudit implements audit.Store; e.Seq is ignored. Codes: EInvalid for
 // an empty or over-long event name or over-large detail.
 func (d *DB) AppendAudit(ctx context.Context, e chengdui.AuditEvent) error {
-	detail, err := encodeAuditDetail(e)
+	detail, err := audit.EncodeDetail(e)
 	if err != nil {
 		return err
 	}
@@ -62,22 +54,6 @@ func (d *DB) AuditEvents(ctx context.Context, actor string, afterSeq uint64, lim
 }
 
 // encodeAuditDetail checks e and returns the stored form of its detail.
-func encodeAuditDetail(e chengdui.AuditEvent) (string, error) {
-	switch {
-	case e.Event == "":
-		return "", chengdui.Errorf(chengdui.EInvalid, "audit event has no name")
-	case len(e.Event) > maxAuditEventLength:
-		return "", chengdui.Errorf(chengdui.EInvalid, "audit event name is longer than %d bytes", maxAuditEventLength)
-	case len(e.Detail) > maxAuditDetailKeys:
-		return "", chengdui.Errorf(chengdui.EInvalid, "audit event %q has more than %d detail keys", e.Event, maxAuditDetailKeys)
-	}
-	detail := ledger.EncodeMetadata(e.Detail)
-	if len(detail) > maxAuditDetailLength {
-		return "", chengdui.Errorf(chengdui.EInvalid, "audit event %q: detail exceeds %d bytes", e.Event, maxAuditDetailLength)
-	}
-	return detail, nil
-}
-
 func scanAuditEvent(r scanner) (chengdui.AuditEvent, error) {
 	var e chengdui.AuditEvent
 	var seq, at int64
