@@ -1,0 +1,329 @@
+// Package btcdtest runs a real btcd in regtest on 127.0.0.1 for tests.
+//
+// Binary builds btcd from the module pinned in go.mod, once per machine, into
+// the user cache directory. Start runs a fresh node in a temporary directory
+// and stops it when the test ends. Blocks mine to MiningAddress, the BIP84
+// address m/84'/1'/0'/0/0 of the BIP39 test mnemonic "abandon … about", so
+// tests can spend the coinbases with keys derived from Seed.
+//
+// When btcd cannot be built, tests skip, except with CI=true, where they
+// fail: CI must never skip the chain tests.
+package btcdtest
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/rpcclient"
+
+	"chengdui/keys"
+)
+
+// Version is the btcd release Binary builds; it must match go.mod.
+const Version = "v0.24.2"
+
+// Mnemonic is the BIP39 test mnemonic whose key receives the mined coins.
+const Mnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+
+const (
+	buildTimeout = 5 * time.Minute
+	readyTimeout = 20 * time.Second
+	stopTimeout  = 5 * time.Second
+)
+
+// buildMu keeps parallel tests in one process from building twice; the
+// rename in build keeps processes from seeing a half-written binary.
+var buildMu sync.Mutex
+
+// Binary returns the path of a btcd built from the pinned module, building
+// it on first use (about 20 seconds). It skips the test when the build
+// fails, or fails it when CI=true.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	path, err := binary()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("btcdtest: %v", err)
+		}
+		tb.Skipf("btcdtest: %v (CI=true makes this a failure)", err)
+	}
+	return path
+}
+
+func binary() (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory for the btcd binary: %w", err)
+	}
+	dir := filepath.Join(cache, "chengdui")
+	path := filepath.Join(dir, "btcd-"+Version)
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("cache directory: %w", err)
+	}
+	// Build under a unique name and rename: concurrent builds by other test
+	// processes each produce a whole binary, and the last rename wins.
+	tmp, err := os.CreateTemp(dir, "btcd-build-*")
+	if err != nil {
+		return "", fmt.Errorf("cache directory: %w", err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp.Name(), "github.com/btcsuite/btcd")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building btcd %s failed: %v\n%s", Version, err, tail(string(out), 20))
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", fmt.Errorf("installing btcd: %w", err)
+	}
+	return path, nil
+}
+
+// moduleRoot walks up from the working directory, a package directory
+// under go test, to the directory holding go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Seed returns the seed of Mnemonic.
+func Seed(tb testing.TB) keys.Seed {
+	tb.Helper()
+	seed, err := keys.MnemonicToSeed(Mnemonic, "", keys.English)
+	if err != nil {
+		tb.Fatalf("btcdtest: seed: %v", err)
+	}
+	return seed
+}
+
+// MiningAddress is the regtest address that receives mined coinbases:
+// m/84'/1'/0'/0/0 of Seed.
+func MiningAddress(tb testing.TB) string {
+	tb.Helper()
+	addr, err := keys.DeriveAddress(Seed(tb), keys.P2WPKH, keys.Regtest, 0, 0, 0)
+	if err != nil {
+		tb.Fatalf("btcdtest: mining address: %v", err)
+	}
+	return addr
+}
+
+// Node is a running btcd.
+type Node struct {
+	Host          string // RPC host:port
+	P2P           string // peer-to-peer host:port, to connect nodes
+	User, Pass    string // RPC credentials
+	MiningAddress string
+	Dir           string            // data, logs and config
+	Client        *rpcclient.Client // HTTP POST mode, no TLS
+}
+
+// Start runs btcd in regtest with a transaction index and waits until its
+// RPC answers. The node stops when the test ends; if the test failed, the
+// end of its log is printed first.
+func Start(tb testing.TB) *Node {
+	tb.Helper()
+	bin := Binary(tb)
+	dir := tb.TempDir()
+	ports := freePorts(tb, 2)
+	n := &Node{
+		Host:          fmt.Sprintf("127.0.0.1:%d", ports[0]),
+		P2P:           fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		User:          randomHex(tb),
+		Pass:          randomHex(tb),
+		MiningAddress: MiningAddress(tb),
+		Dir:           dir,
+	}
+	// An empty config file keeps btcd from reading or creating one in the
+	// home directory.
+	conf := filepath.Join(dir, "btcd.conf")
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		tb.Fatalf("btcdtest: %v", err)
+	}
+	// btcd logs to stdout as well as to its log file; stdout also catches
+	// a panic.
+	logPath := filepath.Join(dir, "stdout.log")
+	out, err := os.Create(logPath)
+	if err != nil {
+		tb.Fatalf("btcdtest: %v", err)
+	}
+	defer out.Close()
+
+	cmd := exec.Command(bin,
+		"--configfile="+conf,
+		"--regtest",
+		"--datadir="+filepath.Join(dir, "data"),
+		"--logdir="+filepath.Join(dir, "logs"),
+		"--rpclisten="+n.Host,
+		"--listen="+n.P2P,
+		"--rpcuser="+n.User,
+		"--rpcpass="+n.Pass,
+		"--notls",
+		"--txindex",
+		"--miningaddr="+n.MiningAddress,
+	)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("btcdtest: starting btcd: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	tb.Cleanup(func() {
+		if n.Client != nil {
+			n.Client.Shutdown()
+		}
+		if tb.Failed() {
+			dumpLog(tb, logPath)
+		}
+		cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-exited:
+		case <-time.After(stopTimeout):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+
+	if err := n.waitReady(exited); err != nil {
+		tb.Fatalf("btcdtest: %v", err)
+	}
+	return n
+}
+
+// waitReady waits for the RPC port, then for an answer. It dials the port
+// itself because rpcclient retries a refused connection for 20 seconds.
+func (n *Node) waitReady(exited <-chan struct{}) error {
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		select {
+		case <-exited:
+			return errors.New("btcd exited at start")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("btcd's RPC did not answer within %v", readyTimeout)
+		}
+		conn, err := net.DialTimeout("tcp", n.Host, time.Second)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	client, err := rpcclient.New(&rpcclient.ConnConfig{
+		Host:         n.Host,
+		User:         n.User,
+		Pass:         n.Pass,
+		DisableTLS:   true,
+		HTTPPostMode: true,
+	}, nil)
+	if err != nil {
+		return err
+	}
+	n.Client = client
+	for {
+		_, err := client.GetBlockCount()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("btcd's RPC did not answer within %v: %v", readyTimeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Mine mines blocks to MiningAddress and returns their hashes.
+func (n *Node) Mine(tb testing.TB, blocks uint32) []*chainhash.Hash {
+	tb.Helper()
+	hashes, err := n.Client.Generate(blocks)
+	if err != nil {
+		tb.Fatalf("btcdtest: generate %d: %v", blocks, err)
+	}
+	return hashes
+}
+
+func dumpLog(tb testing.TB, path string) {
+	tb.Helper()
+	if b, err := os.ReadFile(path); err == nil {
+		tb.Logf("btcdtest: end of btcd's log:\n%s", tail(string(b), 40))
+	}
+}
+
+// freePorts returns n ports that were free a moment ago; they are held open
+// together so that they differ.
+func freePorts(tb testing.TB, n int) []int {
+	tb.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatalf("btcdtest: free port: %v", err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
+func randomHex(tb testing.TB) string {
+	tb.Helper()
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatalf("btcdtest: %v", err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
