@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -36,28 +35,9 @@ func keysCommands() map[string]command {
 }
 
 func runKeys(ctx context.Context, e *env, args []string) error {
-	cmds := keysCommands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stdout, "Usage: chengdui keys <command> [--keystore FILE] [--passphrase-file FILE] [flags]")
-		fmt.Fprintf(e.stdout, "\nThe passphrase comes from --passphrase-file, else $%s, else one line of stdin.\n\nCommands:\n", envKeystorePassphrase)
-		names := make([]string, 0, len(cmds))
-		for n := range cmds {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(e.stdout, "  %-18s %s\n", n, cmds[n].summary)
-		}
-		if len(args) == 0 {
-			return usagef("keys: no command given")
-		}
-		return nil
-	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		return usagef("keys: unknown command %q; run 'chengdui keys help'", args[0])
-	}
-	return c.run(ctx, e, args[1:])
+	return dispatch(ctx, e, "keys", "[--keystore FILE] [--passphrase-file FILE] [flags]",
+		fmt.Sprintf("The passphrase comes from --passphrase-file, else $%s, else one line of stdin.", envKeystorePassphrase),
+		keysCommands(), args)
 }
 
 // keystoreFlags are the flags every keys command shares.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,27 +33,7 @@ func ledgerCommands() map[string]command {
 }
 
 func runLedger(ctx context.Context, e *env, args []string) error {
-	cmds := ledgerCommands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stdout, "Usage: chengdui ledger <command> [--data-dir DIR | --db DSN] [flags]\n\nCommands:")
-		names := make([]string, 0, len(cmds))
-		for n := range cmds {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(e.stdout, "  %-9s %s\n", n, cmds[n].summary)
-		}
-		if len(args) == 0 {
-			return usagef("ledger: no command given")
-		}
-		return nil
-	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		return usagef("ledger: unknown command %q; run 'chengdui ledger help'", args[0])
-	}
-	return c.run(ctx, e, args[1:])
+	return dispatch(ctx, e, "ledger", "[--data-dir DIR | --db DSN] [flags]", "", ledgerCommands(), args)
 }
 
 // withLedger opens the store, runs a ledger engine on it for fn and shuts

@@ -114,3 +114,34 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	}
 	return nil, usagef("log format %q: use text or json", format)
 }
+
+// dispatch runs one of a command group's subcommands (ledger, keys), or
+// prints the group's help: usage, an optional note, and the commands.
+func dispatch(ctx context.Context, e *env, group, usage, note string, cmds map[string]command, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(e.stdout, "Usage: chengdui %s <command> %s\n", group, usage)
+		if note != "" {
+			fmt.Fprintf(e.stdout, "\n%s\n", note)
+		}
+		fmt.Fprintln(e.stdout, "\nCommands:")
+		names := make([]string, 0, len(cmds))
+		width := 0
+		for n := range cmds {
+			names = append(names, n)
+			width = max(width, len(n))
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(e.stdout, "  %-*s  %s\n", width, n, cmds[n].summary)
+		}
+		if len(args) == 0 {
+			return usagef("%s: no command given", group)
+		}
+		return nil
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		return usagef("%s: unknown command %q; run 'chengdui %s help'", group, args[0], group)
+	}
+	return c.run(ctx, e, args[1:])
+}
