@@ -40,6 +40,12 @@ func (s *Server) routes(mux *nethttp.ServeMux) {
 			mux.HandleFunc("GET /api/v1/api-keys/current", s.handleCurrentAPIKey)
 		}
 	}
+	if s.cfg.Faucet != nil {
+		mux.HandleFunc("POST /api/v1/dev/faucet", s.handleFaucet)
+	}
+	if s.cfg.Balance != nil {
+		mux.HandleFunc("GET /api/v1/dev/evm/balance/{address}", s.handleEVMBalance)
+	}
 	mux.HandleFunc("GET /api/", s.handleAPINotFound)
 
 	mux.HandleFunc("GET /{$}", s.handleIndex)

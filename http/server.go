@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"html/template"
 	"log/slog"
+	"math/big"
 	nethttp "net/http"
 	"strconv"
 	"time"
@@ -46,6 +47,12 @@ type Config struct {
 	Limiter *auth.Limiter
 	// Now is the clock of the limiter; time.Now if nil.
 	Now func() time.Time
+	// Faucet, dev only, sends amountWei of a chain's native coin to the
+	// EVM address to and returns the transaction hash; nil leaves the
+	// faucet route out. Balance, dev only, is an address's balance in wei
+	// on the same chain; nil leaves its route out.
+	Faucet  func(ctx context.Context, to string, amountWei *big.Int) (txHash string, err error)
+	Balance func(ctx context.Context, address string) (wei *big.Int, err error)
 }
 
 // Server serves the HTTP API. Build it with NewServer.

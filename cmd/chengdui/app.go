@@ -33,6 +33,9 @@ type appConfig struct {
 	Ready func(baseURL string)
 	// Wallet, if set, serves users, sessions and wallets.
 	Wallet *walletSetup
+	// DevChain, if set, is dev's in-process EVM chain: started after the
+	// ledger, stopped after HTTP, and serving the faucet routes.
+	DevChain *devChain
 }
 
 // services are what serveApp runs, for Seed.
@@ -44,8 +47,8 @@ type services struct {
 
 // serveApp runs the platform until ctx is cancelled, then shuts down in
 // this order: stop accepting HTTP and drain requests (up to
-// ShutdownTimeout), stop the ledger engine (it commits what is queued),
-// close the database.
+// ShutdownTimeout), stop the dev EVM chain if any, stop the ledger engine
+// (it commits what is queued), close the database.
 func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 	db, err := openMigrated(ctx, cfg.DSN, cfg.AutoMigrate)
 	if err != nil {
@@ -66,6 +69,18 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		eng.Stop()
 		log.Info("ledger stopped")
 	}()
+	hcfg := chttp.Config{}
+	if cfg.DevChain != nil {
+		if err := cfg.DevChain.Start(ctx); err != nil {
+			return fmt.Errorf("dev evm chain: %w", err)
+		}
+		// Deferred after the ledger's stop, so it runs before it.
+		defer func() {
+			cfg.DevChain.Stop()
+			log.Info("evm chain stopped")
+		}()
+		hcfg.Faucet, hcfg.Balance = cfg.DevChain.Faucet, cfg.DevChain.Balance
+	}
 	var wallets chengdui.Wallets
 	var merchants chengdui.Merchants
 	svcs := services{Ledger: eng}
@@ -80,25 +95,20 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}
 	}
-	srv := chttp.NewServer(chttp.Config{
-		Wallets:   wallets,
-		Merchants: merchants,
-		Ledger:    eng,
-		Store:     db,
-		Registry:  reg,
-		Logger:    log,
-		Version:   versionString(),
-		Ready: func(ctx context.Context) error {
-			v, err := db.SchemaVersion(ctx)
-			if err != nil {
-				return err
-			}
-			if v == 0 {
-				return errors.New("migrations have not run")
-			}
-			return nil
-		},
-	})
+	hcfg.Wallets, hcfg.Merchants = wallets, merchants
+	hcfg.Ledger, hcfg.Store = eng, db
+	hcfg.Registry, hcfg.Logger, hcfg.Version = reg, log, versionString()
+	hcfg.Ready = func(ctx context.Context) error {
+		v, err := db.SchemaVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if v == 0 {
+			return errors.New("migrations have not run")
+		}
+		return nil
+	}
+	srv := chttp.NewServer(hcfg)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return usagef("listen on %s: %v (is another chengdui running? pick another --addr)", cfg.Addr, err)
@@ -116,7 +126,11 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: http, then ledger, then database")
+	if cfg.DevChain != nil {
+		log.Info("shutting down: http, then evm chain, then ledger, then database")
+	} else {
+		log.Info("shutting down: http, then ledger, then database")
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"chengdui"
+	"chengdui/evm"
 	"chengdui/ledger"
 )
 
@@ -17,6 +18,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	seed := fs.Bool("seed", true, "seed demo assets, accounts and transfers on first start")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	blockTime := fs.Duration("block-time", time.Second, "how often the in-process EVM chain seals a block (0: never)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -25,12 +27,17 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	dsn := "sqlite:" + filepath.Join(*dataDir, "chengdui.db")
-	ws, err := devWallet(*dataDir)
+	if *blockTime < 0 {
+		return usagef("--block-time %s: give a positive duration, or 0 to seal no blocks", *blockTime)
+	}
+	ws, signer, err := devWallet(*dataDir)
 	if err != nil {
 		return err
 	}
+	defer signer.Close()
 	var demo *demoUsers // filled by Seed, printed by Ready
 	cfg := appConfig{Addr: *addr, DSN: dsn, ShutdownTimeout: 10 * time.Second, AutoMigrate: true, Wallet: ws,
+		DevChain: newDevChain(signer, *blockTime),
 		Ready: func(base string) {
 			fmt.Fprintf(e.stdout, "Chengdui 承兑 (dev) is running; data in %s\n", *dataDir)
 			fmt.Fprintf(e.stdout, "  Ledger page:  %s/\n", base)
@@ -39,6 +46,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  Metrics:      %s/metrics\n", base)
 			fmt.Fprintf(e.stdout, "  Sign up:      curl -d '{\"email\":\"you@example.com\",\"password\":\"…\"}' %s/api/v1/users\n", base)
 			fmt.Fprintf(e.stdout, "  Verify:       chengdui ledger verify --data-dir %s\n", *dataDir)
+			fmt.Fprintf(e.stdout, "  EVM chain:    in-process, chain id %d, %s; faucet POST %s/api/v1/dev/faucet\n", evm.SimulatedChainID, blockTimeText(*blockTime), base)
 			if demo != nil {
 				fmt.Fprintf(e.stdout, "Demo accounts (log in at %s/login):\n", base)
 				for _, u := range []demoUser{demo.Payer, demo.Merchant} {

@@ -44,12 +44,14 @@ func newUserServices(db database, eng *ledger.Engine, ws *walletSetup, log *slog
 
 // devWallet opens the dev keystore under dataDir, creating it with a fresh
 // seed and a random passphrase on first start, and returns the regtest
-// xpubs. The passphrase is kept beside the keystore (mode 0600): this is a
-// developer's machine, not a server, and with the passphrase next to it the
-// keystore's scrypt cost protects nothing, so dev uses the lowest one.
+// xpubs and a signer over the seed (dev's EVM faucet signs with it; close
+// it when done). The passphrase is kept beside the keystore (mode 0600):
+// this is a developer's machine, not a server, and with the passphrase next
+// to it the keystore's scrypt cost protects nothing, so dev uses the lowest
+// one.
 // Production keystores are made with 'chengdui keys init'. The seed never
-// leaves this function.
-func devWallet(dataDir string) (*walletSetup, error) {
+// leaves this function; the signer holds the master key, not the seed.
+func devWallet(dataDir string) (*walletSetup, *keys.SeedSigner, error) {
 	path := filepath.Join(dataDir, "keystore.json")
 	passPath := filepath.Join(dataDir, "keystore.pass")
 	var seed keys.Seed
@@ -57,26 +59,30 @@ func devWallet(dataDir string) (*walletSetup, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if _, statErr := os.Stat(path); statErr == nil {
-			return nil, fmt.Errorf("%s exists but %s is missing: move the keystore away to start a new dev wallet", path, passPath)
+			return nil, nil, fmt.Errorf("%s exists but %s is missing: move the keystore away to start a new dev wallet", path, passPath)
 		}
 		if seed, err = newDevKeystore(dataDir, path, passPath); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	default:
 		if seed, err = keys.Open(path, []byte(strings.TrimSpace(string(pass)))); err != nil {
-			return nil, fmt.Errorf("dev keystore %s: %w", path, err)
+			return nil, nil, fmt.Errorf("dev keystore %s: %w", path, err)
 		}
 	}
 	defer seed.Zero()
 	ws := &walletSetup{Network: keys.Regtest, XPubs: map[keys.Scheme]string{}}
 	for _, s := range []keys.Scheme{keys.P2WPKH, keys.EVM} {
 		if ws.XPubs[s], err = keys.SchemeXPub(seed, s, keys.Regtest, 0); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return ws, nil
+	signer, err := keys.NewSeedSigner(seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ws, signer, nil
 }
 
 func newDevKeystore(dataDir, path, passPath string) (keys.Seed, error) {
