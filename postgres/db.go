@@ -5,14 +5,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"chengdui"
+	"chengdui/migration"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -61,35 +57,9 @@ func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
-// Migration is one numbered schema change.
-type Migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
 // Migrations lists the embedded migrations in order.
-func Migrations() ([]Migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []Migration
-	for _, n := range names {
-		base := path.Base(n)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number and '_'", base)
-		}
-		b, err := fs.ReadFile(migrationFS, n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(base, ".sql"), SQL: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	return ms, nil
+func Migrations() ([]migration.Migration, error) {
+	return migration.Load(migrationFS)
 }
 
 // migrationLock is the advisory lock key that serialises concurrent
