@@ -38,19 +38,7 @@ func (d *DB) AuditEvents(ctx context.Context, actor string, afterSeq uint64, lim
 		q, args = `SELECT `+auditCols+` FROM audit_events WHERE actor = ? AND seq > ? ORDER BY seq LIMIT ?`, []any{actor, after, limit}
 	}
 	rows, err := d.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []chengdui.AuditEvent
-	for rows.Next() {
-		e, err := scanAuditEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanAuditEvent)
 }
 
 // encodeAuditDetail checks e and returns the stored form of its detail.

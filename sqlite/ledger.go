@@ -85,21 +85,13 @@ func (d *DB) Asset(ctx context.Context, code string) (chengdui.Asset, error) {
 // Assets implements ledger.Store.
 func (d *DB) Assets(ctx context.Context) ([]chengdui.Asset, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT code, network, decimals, created_at FROM assets ORDER BY code`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []chengdui.Asset
-	for rows.Next() {
+	return collect(rows, err, func(r scanner) (chengdui.Asset, error) {
 		var a chengdui.Asset
 		var created int64
-		if err := rows.Scan(&a.Code, &a.Network, &a.Decimals, &created); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&a.Code, &a.Network, &a.Decimals, &created)
 		a.CreatedAt = time.UnixMicro(created).UTC()
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	})
 }
 
 // CreateAccount implements ledger.Store.
@@ -127,19 +119,7 @@ func (d *DB) Account(ctx context.Context, id string) (chengdui.Account, error) {
 // Accounts implements ledger.Reader.
 func (r reader) Accounts(ctx context.Context, afterID string, limit int) ([]chengdui.Account, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []chengdui.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanAccount)
 }
 
 // Transfer implements ledger.Store.
@@ -156,25 +136,11 @@ func (r reader) Transfers(ctx context.Context, f chengdui.TransferFilter) ([]che
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	var rows *sql.Rows
-	var err error
 	if f.AccountID != "" {
 		return r.accountTransfers(ctx, f)
 	}
-	rows, err = r.q.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?`, f.AfterSeq, f.Limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []chengdui.Transfer
-	for rows.Next() {
-		t, err := scanTransfer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	rows, err := r.q.QueryContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE seq > ? ORDER BY seq LIMIT ?`, f.AfterSeq, f.Limit)
+	return collect(rows, err, scanTransfer)
 }
 
 // accountTransfers reads an account's history: seqs from the indexed
@@ -257,19 +223,7 @@ func (d *DB) PendingStatus(ctx context.Context, id string) (chengdui.PendingStat
 func (d *DB) ExpiredPending(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT id FROM pending_transfers WHERE status = 1 AND expires_at > 0 AND expires_at <= ?
 		ORDER BY expires_at LIMIT ?`, now.UnixMicro(), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return collect(rows, err, scanString)
 }
 
 // Head implements ledger.Reader.
@@ -551,4 +505,29 @@ func scanHead(r scanner) (ledger.Head, error) {
 	var err error
 	h.Compact, err = ledger.DecodeCompact(compact)
 	return h, err
+}
+
+// scanString scans a one-column text row.
+func scanString(r scanner) (string, error) {
+	var v string
+	err := r.Scan(&v)
+	return v, err
+}
+
+// collect scans every row of a query into a slice, like pgx.CollectRows:
+// pass the query's results straight in.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -42,19 +42,7 @@ func (d *DB) Store(ctx context.Context, id string) (chengdui.Store, error) {
 // StoresOf implements merchant.Store.
 func (d *DB) StoresOf(ctx context.Context, ownerID string) ([]chengdui.Store, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT `+storeCols+` FROM stores WHERE owner_id = ? ORDER BY created_at, id`, ownerID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []chengdui.Store
-	for rows.Next() {
-		s, err := scanStore(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanStore)
 }
 
 // CreateAPIKey implements merchant.Store. Codes: also EInvalid for a scope
@@ -92,19 +80,7 @@ func (d *DB) APIKeyByPrefix(ctx context.Context, prefix string) (chengdui.APIKey
 // APIKeys implements merchant.Store.
 func (d *DB) APIKeys(ctx context.Context, storeID string) ([]chengdui.APIKey, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE store_id = ? ORDER BY created_at, id`, storeID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []chengdui.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanAPIKey)
 }
 
 // RevokeAPIKey implements merchant.Store.
@@ -216,19 +192,7 @@ func (d *DB) SetTOTPLastStep(ctx context.Context, userID string, step int64) err
 // RecoveryCodeHashes implements merchant.Store.
 func (d *DB) RecoveryCodeHashes(ctx context.Context, userID string) ([]string, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT hash FROM recovery_codes WHERE user_id = ? ORDER BY idx`, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanString)
 }
 
 // UseRecoveryCode implements merchant.Store; the WHERE is the

@@ -129,19 +129,7 @@ const depositCols = `address, user_id, scheme, network, idx, created_at`
 func (d *DB) DepositAddresses(ctx context.Context, userID string) ([]chengdui.DepositAddress, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT `+depositCols+` FROM deposit_addresses WHERE user_id = ?
 		ORDER BY created_at, scheme, network, idx`, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []chengdui.DepositAddress
-	for rows.Next() {
-		a, err := scanDepositAddress(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanDepositAddress)
 }
 
 // DepositAddress implements wallet.Store.
