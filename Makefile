@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION = v0.8.2
 
-.PHONY: dev test lint bench build
+.PHONY: dev test lint bench build contracts contracts-check
 
 dev:
 	$(GO) run ./cmd/chengdui dev
@@ -31,3 +31,17 @@ bench: build
 	./bin/chengdui bench ledger --db sqlite:$$(mktemp -d)/bench.db --accounts 10 $(BENCH_FLAGS)
 	./bin/chengdui bench ledger --db '$(BENCH_PG)' --accounts 1000 $(BENCH_FLAGS)
 	./bin/chengdui bench ledger --db '$(BENCH_PG)' --accounts 10 $(BENCH_FLAGS)
+
+# The Solidity contracts: compile contracts/src with the solc pinned in
+# contracts/package.json and regenerate the Go bindings with abigen. The
+# output is byte-for-byte reproducible; commit it. contracts-check
+# regenerates into a temp dir and names every committed file that differs.
+contracts: contracts/node_modules
+	cd contracts && GO=$(GO) node build.mjs
+
+contracts-check: contracts/node_modules
+	cd contracts && GO=$(GO) node build.mjs --check
+
+contracts/node_modules: contracts/package.json contracts/package-lock.json
+	cd contracts && npm ci --no-audit --no-fund
+	@touch $@

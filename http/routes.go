@@ -39,6 +39,11 @@ func (s *Server) routes(mux *nethttp.ServeMux) {
 			mux.HandleFunc("DELETE /api/v1/stores/{storeId}/api-keys/{keyId}", s.handleRevokeAPIKey)
 			mux.HandleFunc("GET /api/v1/api-keys/current", s.handleCurrentAPIKey)
 		}
+		if s.cfg.Withdrawals != nil {
+			mux.HandleFunc("POST /api/v1/withdrawals", s.handleWithdraw)
+			mux.HandleFunc("GET /api/v1/withdrawals", s.handleWithdrawals)
+			mux.HandleFunc("GET /api/v1/withdrawals/{id}", s.handleWithdrawal)
+		}
 	}
 	if s.cfg.Faucet != nil {
 		mux.HandleFunc("POST /api/v1/dev/faucet", s.handleFaucet)

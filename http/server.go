@@ -51,8 +51,10 @@ type Config struct {
 	// EVM address to and returns the transaction hash; nil leaves the
 	// faucet route out. Balance, dev only, is an address's balance in wei
 	// on the same chain; nil leaves its route out.
-	Faucet  func(ctx context.Context, to string, amountWei *big.Int) (txHash string, err error)
-	Balance func(ctx context.Context, address string) (wei *big.Int, err error)
+	// Withdrawals, if set, serves POST/GET /api/v1/withdrawals.
+	Withdrawals Withdrawals
+	Faucet      func(ctx context.Context, to string, amountWei *big.Int) (txHash string, err error)
+	Balance     func(ctx context.Context, address string) (wei *big.Int, err error)
 }
 
 // Server serves the HTTP API. Build it with NewServer.

@@ -136,6 +136,14 @@ func (d *DB) DepositAddresses(ctx context.Context, userID string) ([]chengdui.De
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chengdui.DepositAddress, error) { return scanDepositAddress(r) })
 }
 
+// AddressesOf implements wallet.Store. The (scheme, network, idx) unique
+// index serves it in order.
+func (d *DB) AddressesOf(ctx context.Context, scheme, network string) ([]chengdui.DepositAddress, error) {
+	rows, _ := d.pool.Query(ctx, `SELECT `+depositCols+` FROM deposit_addresses WHERE scheme = $1 AND network = $2
+		ORDER BY idx`, scheme, network)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chengdui.DepositAddress, error) { return scanDepositAddress(r) })
+}
+
 // DepositAddress implements wallet.Store.
 func (d *DB) DepositAddress(ctx context.Context, address string) (chengdui.DepositAddress, error) {
 	a, err := scanDepositAddress(d.pool.QueryRow(ctx, `SELECT `+depositCols+` FROM deposit_addresses WHERE address = $1`, address))

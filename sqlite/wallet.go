@@ -132,6 +132,14 @@ func (d *DB) DepositAddresses(ctx context.Context, userID string) ([]chengdui.De
 	return collect(rows, err, scanDepositAddress)
 }
 
+// AddressesOf implements wallet.Store. The (scheme, network, idx) unique
+// index serves it in order.
+func (d *DB) AddressesOf(ctx context.Context, scheme, network string) ([]chengdui.DepositAddress, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+depositCols+` FROM deposit_addresses WHERE scheme = ? AND network = ?
+		ORDER BY idx`, scheme, network)
+	return collect(rows, err, scanDepositAddress)
+}
+
 // DepositAddress implements wallet.Store.
 func (d *DB) DepositAddress(ctx context.Context, address string) (chengdui.DepositAddress, error) {
 	a, err := scanDepositAddress(d.read.QueryRowContext(ctx, `SELECT `+depositCols+` FROM deposit_addresses WHERE address = ?`, address))

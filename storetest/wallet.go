@@ -22,6 +22,7 @@ func RunWallet(t *testing.T, f func(t testing.TB) wallet.Store) {
 	t.Run("AddressIndexLimit", func(t *testing.T) { testAddressIndexLimit(t, f(t)) })
 	t.Run("AddressIndexConcurrency", func(t *testing.T) { testAddressIndexConcurrency(t, f(t)) })
 	t.Run("DepositAddresses", func(t *testing.T) { testDepositAddresses(t, f(t)) })
+	t.Run("AddressesOf", func(t *testing.T) { testAddressesOf(t, f(t)) })
 }
 
 // walletEpoch is a time with microsecond precision, the stores' resolution.
@@ -224,4 +225,42 @@ func testDepositAddresses(t *testing.T, s wallet.Store) {
 	requireCode(t, chengdui.ENotFound, err)
 	_, err = s.DepositAddress(ctx, addr(11, "", "", 0, 0).Address)
 	requireCode(t, chengdui.ENotFound, err)
+}
+
+func testAddressesOf(t *testing.T, s wallet.Store) {
+	ctx := context.Background()
+	mustCreateUser(t, s, "u1", "alice@example.com")
+	mustCreateUser(t, s, "u2", "bob@example.com")
+	addr := func(n int, user, scheme, network string, idx uint32) chengdui.DepositAddress {
+		return chengdui.DepositAddress{Address: fmt.Sprintf("addr%04d", n), UserID: user, Scheme: scheme, Network: network,
+			Index: idx, CreatedAt: walletEpoch.Add(time.Duration(n) * time.Minute)}
+	}
+	// Inserted out of index order and across users: the list follows idx.
+	w7 := addr(1, "u1", "p2wpkh", "regtest", 7)
+	w0 := addr(2, "u2", "p2wpkh", "regtest", 0)
+	w3 := addr(3, "u1", "p2wpkh", "regtest", 3)
+	tr := addr(4, "u1", "p2tr", "regtest", 1)
+	signet := addr(5, "u2", "p2wpkh", "signet", 2)
+	for _, a := range []chengdui.DepositAddress{w7, w0, w3, tr, signet} {
+		require.NoError(t, s.AddDepositAddress(ctx, a))
+	}
+	for _, c := range []struct {
+		scheme, network string
+		want            []chengdui.DepositAddress
+	}{
+		{"p2wpkh", "regtest", []chengdui.DepositAddress{w0, w3, w7}},
+		{"p2tr", "regtest", []chengdui.DepositAddress{tr}},
+		{"p2wpkh", "signet", []chengdui.DepositAddress{signet}},
+		{"p2tr", "signet", nil},
+		{"evm", "regtest", nil},
+		{"", "", nil},
+	} {
+		got, err := s.AddressesOf(ctx, c.scheme, c.network)
+		require.NoError(t, err, "%s/%s", c.scheme, c.network)
+		if c.want == nil {
+			require.Empty(t, got, "%s/%s", c.scheme, c.network)
+			continue
+		}
+		require.Equal(t, c.want, got, "%s/%s", c.scheme, c.network)
+	}
 }

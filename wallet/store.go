@@ -33,6 +33,10 @@ type Store interface {
 	AddDepositAddress(ctx context.Context, a chengdui.DepositAddress) error
 	// DepositAddresses lists a user's addresses, oldest first.
 	DepositAddresses(ctx context.Context, userID string) ([]chengdui.DepositAddress, error)
+	// AddressesOf lists every deposit address of a scheme and network, by
+	// index ascending. Chain watchers load the whole set at start, so it
+	// serves tens of thousands of rows from one index scan.
+	AddressesOf(ctx context.Context, scheme, network string) ([]chengdui.DepositAddress, error)
 	// DepositAddressOwner returns the address record. Codes: ENotFound.
 	DepositAddress(ctx context.Context, address string) (chengdui.DepositAddress, error)
 }
