@@ -14,6 +14,7 @@ const (
 )
 
 type faucetRequest struct {
+	Asset   string `json:"asset"` // ETH when empty; BTC and test tokens through AssetFaucet
 	Address string `json:"address"`
 	Amount  string `json:"amount"` // ETH, a decimal string; defaultFaucetAmount if empty
 }
@@ -31,6 +32,19 @@ func (s *Server) handleFaucet(w nethttp.ResponseWriter, r *nethttp.Request) {
 	var req faucetRequest
 	if err := decodeJSON(r, &req); err != nil {
 		Error(w, r, err)
+		return
+	}
+	if req.Asset != "" && req.Asset != "ETH" {
+		if s.cfg.AssetFaucet == nil {
+			Error(w, r, chengdui.Errorf(chengdui.EInvalid, "the faucet gives ETH only here"))
+			return
+		}
+		txid, err := s.cfg.AssetFaucet(r.Context(), req.Asset, req.Address, req.Amount)
+		if err != nil {
+			Error(w, r, err)
+			return
+		}
+		writeJSON(w, nethttp.StatusAccepted, faucetJSON{TxHash: txid})
 		return
 	}
 	if _, err := keys.ParseEVMAddress(req.Address); err != nil {

@@ -51,6 +51,9 @@ type Config struct {
 	// EVM address to and returns the transaction hash; nil leaves the
 	// faucet route out. Balance, dev only, is an address's balance in wei
 	// on the same chain; nil leaves its route out.
+	// AssetFaucet, dev only, sends amount (whole units) of a non-ETH asset
+	// (BTC, test tokens) to an address for the faucet route.
+	AssetFaucet func(ctx context.Context, asset, to, amount string) (txid string, err error)
 	// Withdrawals, if set, serves POST/GET /api/v1/withdrawals.
 	Withdrawals Withdrawals
 	Faucet      func(ctx context.Context, to string, amountWei *big.Int) (txHash string, err error)

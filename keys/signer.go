@@ -42,6 +42,12 @@ func NewSeedSigner(seed Seed) (*SeedSigner, error) {
 	if err != nil {
 		return nil, err
 	}
+	// hdkeychain caches the public key of a private extended key on its
+	// first use, a write; do it now, so that concurrent derivations under
+	// the read lock only read.
+	if _, err := m.ECPubKey(); err != nil {
+		return nil, chengdui.Errorf(chengdui.EInternal, "master key: %v", err)
+	}
 	return &SeedSigner{master: m}, nil
 }
 

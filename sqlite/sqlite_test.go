@@ -2,14 +2,21 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"chengdui"
 	"chengdui/audit"
+	"chengdui/bitcoin"
+	"chengdui/deposit"
+	"chengdui/evm"
 	"chengdui/sqlite"
 	"chengdui/storetest"
 	"chengdui/wallet"
+	"chengdui/withdraw"
 
 	"github.com/stretchr/testify/require"
 )
@@ -42,6 +49,14 @@ func TestMigrateTwice(t *testing.T) {
 	ms, err := sqlite.Migrations()
 	require.NoError(t, err)
 	require.Equal(t, ms[len(ms)-1].Version, v)
+}
+
+func TestDepositConformance(t *testing.T) {
+	storetest.RunDeposit(t, func(t testing.TB) deposit.Store { return open(t) })
+}
+
+func TestCoinsConformance(t *testing.T) {
+	storetest.RunCoins(t, func(t testing.TB) bitcoin.CoinStore { return open(t) })
 }
 
 func TestWalletConformance(t *testing.T) {
@@ -91,4 +106,38 @@ func TestMerchantConformance(t *testing.T) {
 
 func TestAuditConformance(t *testing.T) {
 	storetest.RunAudit(t, func(t testing.TB) audit.Store { return open(t) })
+}
+
+func TestWithdrawStore(t *testing.T) {
+	storetest.RunWithdraw(t, func(t testing.TB) withdraw.Store { return open(t) })
+}
+
+// TestAddressesOfMany loads a watcher's whole address set, 10,000 rows
+// (bulk-inserted in SQL: one insert per row through the store would fsync
+// 10,000 times), and checks that it comes back whole, in index order,
+// without a query per row.
+func TestAddressesOfMany(t *testing.T) {
+	const n = 10_000
+	db := open(t)
+	ctx := context.Background()
+	require.NoError(t, db.Exec(ctx, `INSERT INTO users (id, email, email_lower, password_hash, created_at) VALUES ('u1', 'a@b.example', 'a@b.example', 'x', 0)`))
+	require.NoError(t, db.Exec(ctx, `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 9999)
+		INSERT INTO deposit_addresses (address, user_id, scheme, network, idx, created_at)
+		SELECT printf('bcrt1q%06d', i), 'u1', 'p2wpkh', 'regtest', i, 10000 - i FROM s ORDER BY i DESC`))
+	start := time.Now()
+	got, err := db.AddressesOf(ctx, "p2wpkh", "regtest")
+	took := time.Since(start)
+	require.NoError(t, err)
+	require.Len(t, got, n)
+	for i, a := range got {
+		require.Equal(t, chengdui.DepositAddress{Address: fmt.Sprintf("bcrt1q%06d", i), UserID: "u1", Scheme: "p2wpkh",
+			Network: "regtest", Index: uint32(i), CreatedAt: time.UnixMicro(int64(n - i)).UTC()}, a)
+	}
+	t.Logf("AddressesOf: %d addresses in %v", n, took)
+	// Generous for -race on a loaded machine; a query per row would take far longer.
+	require.Less(t, took, 15*time.Second)
+}
+
+func TestEVMSendConformance(t *testing.T) {
+	storetest.RunEVMSend(t, func(t testing.TB) evm.SendStore { return open(t) })
 }

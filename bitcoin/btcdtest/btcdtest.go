@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/rpcclient"
 
@@ -126,11 +127,15 @@ func moduleRoot() (string, error) {
 // Seed returns the seed of Mnemonic.
 func Seed(tb testing.TB) keys.Seed {
 	tb.Helper()
-	seed, err := keys.MnemonicToSeed(Mnemonic, "", keys.English)
+	return seed()
+}
+
+func seed() keys.Seed {
+	s, err := keys.MnemonicToSeed(Mnemonic, "", keys.English)
 	if err != nil {
-		tb.Fatalf("btcdtest: seed: %v", err)
+		panic("btcdtest: the test mnemonic does not decode: " + err.Error())
 	}
-	return seed
+	return s
 }
 
 // MiningAddress is the regtest address that receives mined coinbases:
@@ -159,29 +164,93 @@ type Node struct {
 // end of its log is printed first.
 func Start(tb testing.TB) *Node {
 	tb.Helper()
-	bin := Binary(tb)
-	dir := tb.TempDir()
-	ports := freePorts(tb, 2)
+	return StartWith(tb, Options{})
+}
+
+// Options changes how StartWith runs a node.
+type Options struct {
+	// Segwit mines SegwitHeight+1 blocks before StartWith returns (a
+	// fraction of a second): segwit is active and the coinbases of blocks
+	// 1 to SegwitHeight-99 are mature and spendable with Seed's key.
+	Segwit bool
+}
+
+// SegwitHeight is where btcd's regtest activates segwit (BIP9: three
+// 144-block windows); P2WPKH outputs are spendable from the next block.
+const SegwitHeight = 432
+
+// utxoCacheMiB is btcd's UTXO cache size. btcd allocates the whole cache
+// at start, which takes 3 s at its default of 250 MiB; test chains need
+// little.
+const utxoCacheMiB = 16
+
+// StartWith is Start with options.
+func StartWith(tb testing.TB, opts Options) *Node {
+	tb.Helper()
+	p, err := launch(Binary(tb), tb.TempDir())
+	if err != nil {
+		tb.Fatalf("btcdtest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			dumpLog(tb, p.logPath)
+		}
+		p.stop()
+	})
+	if opts.Segwit {
+		p.Mine(tb, SegwitHeight+1)
+	}
+	return p.Node
+}
+
+// process is a running btcd.
+type process struct {
+	*Node
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	logPath string
+}
+
+// launch runs btcd in dir and waits until its RPC answers. In regtest
+// btcd deletes its block database at start: a node cannot be restarted
+// with its chain.
+func launch(bin, dir string) (*process, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	user, err := randomHex()
+	if err != nil {
+		return nil, err
+	}
+	pass, err := randomHex()
+	if err != nil {
+		return nil, err
+	}
+	mining, err := keys.DeriveAddress(seed(), keys.P2WPKH, keys.Regtest, 0, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("mining address: %w", err)
+	}
 	n := &Node{
 		Host:          fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		P2P:           fmt.Sprintf("127.0.0.1:%d", ports[1]),
-		User:          randomHex(tb),
-		Pass:          randomHex(tb),
-		MiningAddress: MiningAddress(tb),
+		User:          user,
+		Pass:          pass,
+		MiningAddress: mining,
 		Dir:           dir,
 	}
 	// An empty config file keeps btcd from reading or creating one in the
 	// home directory.
 	conf := filepath.Join(dir, "btcd.conf")
 	if err := os.WriteFile(conf, nil, 0o600); err != nil {
-		tb.Fatalf("btcdtest: %v", err)
+		return nil, err
 	}
 	// btcd logs to stdout as well as to its log file; stdout also catches
 	// a panic.
 	logPath := filepath.Join(dir, "stdout.log")
 	out, err := os.Create(logPath)
 	if err != nil {
-		tb.Fatalf("btcdtest: %v", err)
+		return nil, err
 	}
 	defer out.Close()
 
@@ -197,36 +266,37 @@ func Start(tb testing.TB) *Node {
 		"--notls",
 		"--txindex",
 		"--miningaddr="+n.MiningAddress,
+		fmt.Sprintf("--utxocachemaxsize=%d", utxoCacheMiB),
 	)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		tb.Fatalf("btcdtest: starting btcd: %v", err)
+		return nil, fmt.Errorf("starting btcd: %w", err)
 	}
-	exited := make(chan struct{})
+	p := &process{Node: n, cmd: cmd, exited: make(chan struct{}), logPath: logPath}
 	go func() {
 		cmd.Wait()
-		close(exited)
+		close(p.exited)
 	}()
-	tb.Cleanup(func() {
-		if n.Client != nil {
-			n.Client.Shutdown()
-		}
-		if tb.Failed() {
-			dumpLog(tb, logPath)
-		}
-		cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-exited:
-		case <-time.After(stopTimeout):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-
-	if err := n.waitReady(exited); err != nil {
-		tb.Fatalf("btcdtest: %v", err)
+	if err := n.waitReady(p.exited); err != nil {
+		p.stop()
+		return nil, err
 	}
-	return n
+	return p, nil
+}
+
+// stop interrupts btcd, which flushes its database, and kills it if it
+// takes too long.
+func (p *process) stop() {
+	if p.Client != nil {
+		p.Client.Shutdown()
+	}
+	p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.exited:
+	case <-time.After(stopTimeout):
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
 }
 
 // waitReady waits for the RPC port, then for an answer. It dials the port
@@ -291,27 +361,25 @@ func dumpLog(tb testing.TB, path string) {
 
 // freePorts returns n ports that were free a moment ago; they are held open
 // together so that they differ.
-func freePorts(tb testing.TB, n int) []int {
-	tb.Helper()
+func freePorts(n int) ([]int, error) {
 	ports := make([]int, n)
 	for i := range ports {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			tb.Fatalf("btcdtest: free port: %v", err)
+			return nil, fmt.Errorf("free port: %w", err)
 		}
 		defer l.Close()
 		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	return ports
+	return ports, nil
 }
 
-func randomHex(tb testing.TB) string {
-	tb.Helper()
+func randomHex() (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
-		tb.Fatalf("btcdtest: %v", err)
+		return "", err
 	}
-	return hex.EncodeToString(b)
+	return hex.EncodeToString(b), nil
 }
 
 // tail returns the last n lines of s.
@@ -326,4 +394,97 @@ func tail(s string, n int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// peerTimeout bounds the wait for a connection, a disconnection or a sync.
+const peerTimeout = 30 * time.Second
+
+// Connect makes n open a temporary (not retried) peer connection to peer
+// and waits until both list it. Blocks and transactions then flow between
+// them; a node whose chain has less work reorganises onto the other's.
+func (n *Node) Connect(tb testing.TB, peer *Node) {
+	tb.Helper()
+	temp := "temp"
+	if err := n.Client.Node(btcjson.NConnect, peer.P2P, &temp); err != nil {
+		tb.Fatalf("btcdtest: connect %s to %s: %v", n.P2P, peer.P2P, err)
+	}
+	waitFor(tb, "the peers to see each other", func() (bool, error) {
+		local, ok, err := n.peerAddr(peer.P2P)
+		if err != nil || !ok {
+			return false, err
+		}
+		_, ok, err = peer.peerAddr(local)
+		return ok, err
+	})
+}
+
+// Disconnect closes the connection Connect opened and waits until neither
+// node lists it.
+func (n *Node) Disconnect(tb testing.TB, peer *Node) {
+	tb.Helper()
+	local, ok, err := n.peerAddr(peer.P2P)
+	if err != nil {
+		tb.Fatalf("btcdtest: %v", err)
+	}
+	if !ok {
+		return
+	}
+	if err := n.Client.Node(btcjson.NDisconnect, peer.P2P, nil); err != nil {
+		tb.Fatalf("btcdtest: disconnect %s from %s: %v", n.P2P, peer.P2P, err)
+	}
+	waitFor(tb, "the peers to part", func() (bool, error) {
+		_, on, err := n.peerAddr(peer.P2P)
+		if err != nil || on {
+			return false, err
+		}
+		_, on, err = peer.peerAddr(local)
+		return !on, err
+	})
+}
+
+// WaitSync waits until n's best block is peer's.
+func (n *Node) WaitSync(tb testing.TB, peer *Node) {
+	tb.Helper()
+	waitFor(tb, "the nodes to agree on the best block", func() (bool, error) {
+		a, err := n.Client.GetBestBlockHash()
+		if err != nil {
+			return false, err
+		}
+		b, err := peer.Client.GetBestBlockHash()
+		if err != nil {
+			return false, err
+		}
+		return *a == *b, nil
+	})
+}
+
+// peerAddr finds the peer whose address is addr and returns the local end
+// of the connection, which is how the other side names it.
+func (n *Node) peerAddr(addr string) (local string, ok bool, err error) {
+	peers, err := n.Client.GetPeerInfo()
+	if err != nil {
+		return "", false, err
+	}
+	for _, p := range peers {
+		if p.Addr == addr && p.Version != 0 {
+			return p.AddrLocal, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// waitFor polls cond until it holds, failing the test after peerTimeout.
+func waitFor(tb testing.TB, what string, cond func() (bool, error)) {
+	tb.Helper()
+	deadline := time.Now().Add(peerTimeout)
+	for {
+		ok, err := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("btcdtest: waited %v for %s (last error: %v)", peerTimeout, what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -28,7 +28,7 @@ const Version = "v0.24.2"
 const (
 	buildTimeout = 5 * time.Minute
 	readyTimeout = 30 * time.Second
-	stopTimeout  = 5 * time.Second
+	stopTimeout  = 30 * time.Second
 )
 
 var buildMu sync.Mutex
@@ -199,7 +199,8 @@ func (n *Node) LogTail(lines int) string {
 	return Tail(string(b), lines)
 }
 
-// Stop asks btcd to stop (SIGINT), and kills it after 5 seconds.
+// Stop asks btcd to stop (SIGINT), and kills it after 30 seconds: btcd
+// flushes its chain state on the way out, and a kill loses recent blocks.
 func (n *Node) Stop() {
 	if n.Client != nil {
 		n.Client.Shutdown()

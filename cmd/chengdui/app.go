@@ -36,6 +36,13 @@ type appConfig struct {
 	// DevChain, if set, is dev's in-process EVM chain: started after the
 	// ledger, stopped after HTTP, and serving the faucet routes.
 	DevChain *devChain
+	// Chains, if set (it needs Wallet), returns the chains to follow once
+	// the ledger runs: watchers credit deposits, payers send withdrawals.
+	// Dev's come from its in-process EVM chain and regtest btcd.
+	// The returned stop runs after the watchers have stopped.
+	Chains func(ctx context.Context) (cs *chainsSetup, stop func(), err error)
+	// Faucets, dev only: BTC and test-token faucets for the faucet route.
+	AssetFaucet func(ctx context.Context, asset, to, amount string) (string, error)
 }
 
 // services are what serveApp runs, for Seed.
@@ -95,6 +102,24 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}
 	}
+	if cfg.Chains != nil && svcs.Wallets != nil {
+		cs, stopChains, err := cfg.Chains(ctx)
+		if err != nil {
+			return fmt.Errorf("chains: %w", err)
+		}
+		defer stopChains()
+		rt, err := startChains(ctx, cs, db, eng, svcs.Wallets, log)
+		if err != nil {
+			return err
+		}
+		// Deferred after the ledger's stop, so it runs before it.
+		defer func() {
+			rt.stop()
+			log.Info("chain watchers and payers stopped")
+		}()
+		hcfg.Withdrawals = rt.Withdrawals
+	}
+	hcfg.AssetFaucet = cfg.AssetFaucet
 	hcfg.Wallets, hcfg.Merchants = wallets, merchants
 	hcfg.Ledger, hcfg.Store = eng, db
 	hcfg.Registry, hcfg.Logger, hcfg.Version = reg, log, versionString()

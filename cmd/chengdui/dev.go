@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
 	"chengdui"
+	"chengdui/deposit"
 	"chengdui/evm"
+	"chengdui/keys"
 	"chengdui/ledger"
 )
 
@@ -19,6 +22,8 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	blockTime := fs.Duration("block-time", time.Second, "how often the in-process EVM chain seals a block (0: never)")
+	btcBlockTime := fs.Duration("btc-block-time", 2*time.Second, "how often the regtest btcd mines a block (0: never)")
+	noBitcoin := fs.Bool("no-bitcoin", false, "run without btcd (no BTC deposits or withdrawals)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -35,9 +40,29 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer signer.Close()
+	if *btcBlockTime < 0 {
+		return usagef("--btc-block-time %s: give a positive duration, or 0 to mine no blocks", *btcBlockTime)
+	}
 	var demo *demoUsers // filled by Seed, printed by Ready
+	devEVM := newDevChain(signer, *blockTime)
+	var devBTC *devBitcoin
+	if !*noBitcoin {
+		devBTC = newDevBitcoin(*dataDir, signer, *btcBlockTime)
+	}
 	cfg := appConfig{Addr: *addr, DSN: dsn, ShutdownTimeout: 10 * time.Second, AutoMigrate: true, Wallet: ws,
-		DevChain: newDevChain(signer, *blockTime),
+		DevChain: devEVM,
+		Chains: func(ctx context.Context) (*chainsSetup, func(), error) {
+			return devChains(ctx, devEVM, devBTC, signer, log)
+		},
+		AssetFaucet: func(ctx context.Context, asset, to, amount string) (string, error) {
+			if asset == "BTC" {
+				if devBTC == nil {
+					return "", chengdui.Errorf(chengdui.EInvalid, "dev runs without bitcoin (--no-bitcoin)")
+				}
+				return devBTC.Faucet(ctx, to, amount)
+			}
+			return devEVM.MintToken(ctx, asset, to, amount)
+		},
 		Ready: func(base string) {
 			fmt.Fprintf(e.stdout, "Chengdui 承兑 (dev) is running; data in %s\n", *dataDir)
 			fmt.Fprintf(e.stdout, "  Ledger page:  %s/\n", base)
@@ -47,6 +72,10 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  Sign up:      curl -d '{\"email\":\"you@example.com\",\"password\":\"…\"}' %s/api/v1/users\n", base)
 			fmt.Fprintf(e.stdout, "  Verify:       chengdui ledger verify --data-dir %s\n", *dataDir)
 			fmt.Fprintf(e.stdout, "  EVM chain:    in-process, chain id %d, %s; faucet POST %s/api/v1/dev/faucet\n", evm.SimulatedChainID, blockTimeText(*blockTime), base)
+			if devBTC != nil {
+				fmt.Fprintf(e.stdout, "  Bitcoin:      btcd regtest at %s, block every %s; faucet POST %s/api/v1/dev/faucet {\"asset\":\"BTC\",…}\n", devBTC.proc.Host, *btcBlockTime, base)
+			}
+			fmt.Fprintf(e.stdout, "  Withdraw:     POST %s/api/v1/withdrawals (session + 2FA code + Idempotency-Key)\n", base)
 			if demo != nil {
 				fmt.Fprintf(e.stdout, "Demo accounts (log in at %s/login):\n", base)
 				for _, u := range []demoUser{demo.Payer, demo.Merchant} {
@@ -139,4 +168,32 @@ func seedDemo(ctx context.Context, l *ledger.Engine) error {
 		}
 	}
 	return nil
+}
+
+// devPolicies are dev's confirmation depths: a BTC deposit is credited at
+// 2 confirmations (4 s at the default block time), EVM deposits at 3.
+var devPolicies = map[string]deposit.Policy{
+	"BTC": {Depth: 2}, "ETH": {Depth: 3}, "USDT-ERC20": {Depth: 3}, "USDC-ERC20": {Depth: 3},
+}
+
+// devChains starts dev's btcd (unless disabled) and describes both chains
+// to the chain services. The EVM chain's key carries a run id: the
+// in-process chain starts from genesis at every run, and its blocks must
+// not be mistaken for a reorganisation of the last run's.
+func devChains(ctx context.Context, devEVM *devChain, devBTC *devBitcoin, signer *keys.SeedSigner, log *slog.Logger) (*chainsSetup, func(), error) {
+	cs := &chainsSetup{Signer: signer, Policies: devPolicies,
+		EVM: []*evmSetup{devEVM.setup(time.Now().UTC().Format("20060102T150405"))}}
+	stop := func() {}
+	if devBTC != nil {
+		log.Info("starting btcd in regtest (the first start builds it: about 20 seconds)")
+		if err := devBTC.Start(ctx); err != nil {
+			return nil, nil, fmt.Errorf("%w (run with --no-bitcoin to go on without it)", err)
+		}
+		cs.Bitcoin = devBTC.setup()
+		stop = func() {
+			devBTC.Stop()
+			log.Info("btcd stopped")
+		}
+	}
+	return cs, stop, nil
 }

@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"ledger":  {"work with the ledger: assets, accounts, transfers, balances, verify", runLedger},
 		"bench":   {"measure the ledger's throughput and latency", runBench},
 		"keys":    {"manage the encrypted keystore: init, show-xpub, change-passphrase", runKeys},
+		"cold":    {"Bitcoin cold storage, 2-of-3 multisig: xpub, address, create, sign, finalize", runCold},
 		"version": {"print the version", runVersion},
 	}
 }

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"chengdui"
+	"chengdui/audit"
+	"chengdui/auth"
+	"chengdui/bitcoin"
+	"chengdui/deposit"
+	"chengdui/evm"
+	"chengdui/keys"
+	"chengdui/ledger"
+	"chengdui/merchant"
+	"chengdui/wallet"
+	"chengdui/withdraw"
+)
+
+// chainsSetup is what the platform follows and sends on: dev builds it from
+// its in-process chains, serve from its configuration.
+type chainsSetup struct {
+	Bitcoin *btcSetup
+	EVM     []*evmSetup
+	// Signer is the hot wallets' seed. nil (serve's watch-only mode): the
+	// watchers credit deposits, but nothing is sent: no withdrawals, no
+	// sweeps.
+	Signer *keys.SeedSigner
+	// Policies are the confirmation policies by asset.
+	Policies map[string]deposit.Policy
+	// Assets are created in the ledger if missing (tokens of configured
+	// chains).
+	Assets []chengdui.Asset
+}
+
+// btcSetup is a Bitcoin node to follow.
+type btcSetup struct {
+	Chain       string // bitcoin:<network>
+	Node        *bitcoin.Node
+	Network     keys.Network
+	StartHeight uint64
+}
+
+// evmSetup is an EVM chain to follow.
+type evmSetup struct {
+	Chain       string // evm:<chain id>
+	Name        string // the ledger assets' network, e.g. ethereum
+	Client      evm.Chain
+	NativeAsset string
+	Tokens      map[string]common.Address // asset → contract
+	Router      common.Address
+	StartHeight uint64
+	// Hot is the key the hot wallet pays from (with Signer).
+	HotPath keys.Path
+}
+
+// chainRuntime runs the watchers, payers and senders of a chainsSetup.
+type chainRuntime struct {
+	Deposits    *deposit.Service
+	Withdrawals *withdraw.Service
+	btcWatcher  *bitcoin.Watcher
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// startChains builds the deposit and withdrawal services and starts a
+// watcher per chain and, with a signer, the payers and EVM senders and
+// sweepers. Stop it with stop.
+func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.Engine, wallets *wallet.Service, log *slog.Logger) (*chainRuntime, error) {
+	dstore, ok1 := db.(deposit.Store)
+	coins, ok2 := db.(bitcoin.CoinStore)
+	wstore, ok3 := db.(withdraw.Store)
+	sends, ok4 := db.(evm.SendStore)
+	astore, ok5 := db.(audit.Store)
+	mstore, ok6 := db.(merchant.Store)
+	ustore, ok7 := db.(wallet.Store)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 {
+		return nil, fmt.Errorf("database %T does not store deposits, coins, withdrawals and sends", db)
+	}
+	for _, a := range cs.Assets {
+		if _, err := eng.CreateAsset(ctx, a); err != nil && chengdui.ErrorCode(err) != chengdui.EExists {
+			return nil, err
+		}
+	}
+	rec := &audit.Recorder{Store: astore, Log: log}
+	rt := &chainRuntime{
+		Deposits:    deposit.New(dstore, eng, wallets, deposit.Config{Policies: cs.Policies, Alerts: rec, Log: log}),
+		Withdrawals: withdraw.New(wstore, eng, db, auth.Guard{F: mstore}, withdraw.Config{Log: log}),
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	rt.cancel = cancel
+	var runs []func(context.Context) error
+
+	if b := cs.Bitcoin; b != nil {
+		recv := wallets.AddressWatcher(keys.P2WPKH)
+		if recv == nil {
+			cancel()
+			return nil, errors.New("bitcoin: no p2wpkh xpub configured: deposit addresses cannot be derived")
+		}
+		network := wallets.AddressNetwork(keys.P2WPKH)
+		w, err := bitcoin.NewWatcher(bitcoin.WatcherConfig{Chain: b.Chain, Node: b.Node, Asset: "BTC", Deposits: rt.Deposits, Coins: coins,
+			Receive: recv, StartHeight: b.StartHeight, Log: log,
+			Addresses: func(ctx context.Context) ([]chengdui.DepositAddress, error) {
+				return ustore.AddressesOf(ctx, keys.P2WPKH.String(), network)
+			}})
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("bitcoin watcher: %w", err)
+		}
+		rt.btcWatcher = w
+		runs = append(runs, w.Run)
+		if cs.Signer != nil {
+			p := bitcoin.NewPayer(bitcoin.PayerConfig{Chain: b.Chain, Network: b.Network, Asset: "BTC", Node: b.Node, Coins: coins, Signer: cs.Signer,
+				Withdrawals: rt.Withdrawals, Log: log,
+				ChangeAddress: func(ctx context.Context) (uint32, []byte, error) {
+					idx, err := ustore.AllocateAddressIndex(ctx, "p2wpkh-change", network)
+					if err != nil {
+						return 0, nil, err
+					}
+					addr, err := recv.Address(1, idx)
+					if err != nil {
+						return 0, nil, err
+					}
+					if err := w.TrackChange(idx); err != nil {
+						return 0, nil, err
+					}
+					a, err := keys.ParseBitcoinAddress(addr, b.Network)
+					return idx, a.ScriptPubKey, err
+				}})
+			rt.Withdrawals.AddPayer(p)
+			runs = append(runs, p.Run, func(ctx context.Context) error { return rt.Withdrawals.Resume(ctx, b.Chain) })
+		}
+	}
+	for _, e := range cs.EVM {
+		tokens := map[common.Address]string{}
+		for asset, addr := range e.Tokens {
+			tokens[addr] = asset
+		}
+		w, err := evm.NewWatcher(evm.WatcherConfig{Chain: e.Chain, Client: e.Client, NativeAsset: e.NativeAsset, Tokens: tokens, Router: e.Router,
+			Deposits: rt.Deposits, StartHeight: e.StartHeight, Log: log,
+			Addresses: func(ctx context.Context) ([]chengdui.DepositAddress, error) {
+				return ustore.AddressesOf(ctx, keys.EVM.String(), "evm")
+			}})
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("evm watcher %s: %w", e.Chain, err)
+		}
+		runs = append(runs, w.Run)
+		if cs.Signer == nil {
+			continue
+		}
+		hot, err := evm.NewAccount(cs.Signer, e.HotPath)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		var payer *evm.Payer
+		sender, err := evm.NewSender(ctx, evm.SenderConfig{Chain: e.Chain, Client: e.Client, Store: sends, Signer: cs.Signer, Log: log,
+			OnFinal: func(ctx context.Context, tx evm.OutTx) error { return payer.OnFinal(ctx, tx) }})
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("evm sender %s: %w", e.Chain, err)
+		}
+		payer = evm.NewPayer(evm.PayerConfig{Chain: e.Chain, NativeAsset: e.NativeAsset, Tokens: e.Tokens, Sender: sender, Hot: hot, Withdrawals: rt.Withdrawals})
+		rt.Withdrawals.AddPayer(payer)
+		var sweepTokens []evm.SweepToken
+		for asset, addr := range e.Tokens {
+			sweepTokens = append(sweepTokens, evm.SweepToken{Asset: asset, Contract: addr})
+		}
+		sweeper, err := evm.NewSweeper(evm.SweeperConfig{Sender: sender, Hot: hot, NativeAsset: e.NativeAsset, Tokens: sweepTokens})
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		chain, signer := e.Chain, cs.Signer
+		runs = append(runs, sender.Run,
+			func(ctx context.Context) error { return rt.Withdrawals.Resume(ctx, chain) },
+			func(ctx context.Context) error { return sweepLoop(ctx, dstore, ustore, sweeper, signer, chain, log) })
+	}
+	for _, run := range runs {
+		rt.wg.Add(1)
+		go func() {
+			defer rt.wg.Done()
+			if err := run(runCtx); err != nil && runCtx.Err() == nil {
+				log.Error("chain service stopped", "err", err)
+			}
+		}()
+	}
+	return rt, nil
+}
+
+// sweepInterval is how often credited EVM deposit addresses are swept.
+const sweepInterval = 30 * time.Second
+
+// sweepLoop moves credited deposits from users' EVM deposit addresses to
+// the hot wallet, so withdrawals can be paid from one place.
+func sweepLoop(ctx context.Context, ds deposit.Store, us wallet.Store, sw *evm.Sweeper, signer *keys.SeedSigner, chain string, log *slog.Logger) error {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		credited, err := ds.Deposits(ctx, deposit.Filter{Chain: chain, Status: deposit.Credited, Limit: 1000})
+		if err != nil {
+			log.Warn("sweep: listing deposits", "err", err)
+			continue
+		}
+		seen := map[string]bool{}
+		var accts []evm.Account
+		for _, d := range credited {
+			if seen[d.Address] {
+				continue
+			}
+			seen[d.Address] = true
+			a, err := us.DepositAddress(ctx, d.Address)
+			if err != nil {
+				continue // an invoice address or another kind: not swept here
+			}
+			acct, err := evm.DepositAccount(signer, a.Index)
+			if err != nil {
+				continue
+			}
+			accts = append(accts, acct)
+		}
+		if len(accts) == 0 {
+			continue
+		}
+		if _, err := sw.Sweep(ctx, accts...); err != nil {
+			log.Warn("sweep", "chain", chain, "err", err)
+		}
+	}
+}
+
+// stop ends every chain service and waits for them.
+func (rt *chainRuntime) stop() {
+	if rt == nil {
+		return
+	}
+	rt.cancel()
+	rt.wg.Wait()
+}
