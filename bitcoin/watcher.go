@@ -84,7 +84,9 @@ type WatcherConfig struct {
 	// coins, or given to TrackChange, are watched; 0 means DefaultChangeGap.
 	ChangeGap uint32
 	// Poll is how often Run asks for the best block and the mempool; 0
-	// means DefaultPoll.
+	// means DefaultPoll. Each poll lists the mempool (getrawmempool): on
+	// mainnet, whose mempool holds hundreds of thousands of transactions,
+	// a Poll of a second or more spares the node.
 	Poll time.Duration
 	// Keep is the number of recent blocks kept to find where a reorg
 	// forked; 0 means DefaultKeep. A reorg deeper than Keep makes Sync fail
@@ -103,10 +105,11 @@ type WatcherConfig struct {
 	// The watcher does not close them.
 	Fetchers []*Node
 	// StartHeight is the first block scanned when the chain has no cursor
-	// yet. When it is 0, the first start scans the last Rescan blocks
-	// below the node's tip; with both 0, it scans only blocks mined after
-	// it starts (and the mempool). On mainnet, give the height at which the
-	// first address of the account was issued.
+	// yet; the watcher waits for a node below it. When it is 0, the first
+	// start scans the node's last Rescan blocks; with both 0, only blocks
+	// mined after it starts (and the mempool). Payments in blocks before
+	// the start are never seen: on mainnet, give the height at which the
+	// account's first address was issued.
 	StartHeight uint64
 	// Rescan: see StartHeight.
 	Rescan uint64
@@ -193,7 +196,6 @@ type addrRef struct {
 // the mempool or in a block less than Keep deep.
 type trackedTx struct {
 	inputs []wire.OutPoint
-	outs   []uint32  // vouts paying the wallet
 	height uint64    // 0 while unconfirmed
 	seen   time.Time // last seen in the mempool or a block
 }

@@ -182,13 +182,6 @@ func (w *Watcher) reload(ctx context.Context, want map[chainhash.Hash]bool) erro
 			for _, in := range a.tx.TxIn {
 				t.inputs = append(t.inputs, in.PreviousOutPoint)
 			}
-			w.addrMu.RLock()
-			for i, out := range a.tx.TxOut {
-				if _, ok := w.scripts[string(out.PkScript)]; ok {
-					t.outs = append(t.outs, uint32(i))
-				}
-			}
-			w.addrMu.RUnlock()
 			w.trackTx(a.id, t)
 		}
 	}
@@ -598,9 +591,6 @@ func (w *Watcher) process(ctx context.Context, tx *wire.MsgTx, height uint64, bl
 		t = &trackedTx{}
 		for _, in := range tx.TxIn {
 			t.inputs = append(t.inputs, in.PreviousOutPoint)
-		}
-		for _, m := range matches {
-			t.outs = append(t.outs, m.vout)
 		}
 		w.trackTx(id(), t)
 	}

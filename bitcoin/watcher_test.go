@@ -749,3 +749,32 @@ func TestWatcherForeignAddress(t *testing.T) {
 	require.Equal(t, chengdui.EInvalid, chengdui.ErrorCode(err), "%v", err)
 	require.Contains(t, chengdui.ErrorMessage(err), "not derived from the watcher's account key")
 }
+
+// TestWatcherTaproot watches a P2TR (BIP86) account: its outputs are
+// matched on their scripts like P2WPKH ones. Nobody was issued the
+// address, so the payment is recorded as unexpected once deep enough.
+func TestWatcherTaproot(t *testing.T) {
+	e := newWatchEnv(t, nil, nil, deposit.Policy{Depth: 2})
+	xpub, err := keys.SchemeXPub(btcdtest.Seed(t), keys.P2TR, keys.Regtest, hotAccount)
+	require.NoError(t, err)
+	e.account, err = keys.NewWatcher(keys.P2TR, keys.Regtest, xpub)
+	require.NoError(t, err)
+	w := e.watcher(func(c *bitcoin.WatcherConfig) {
+		c.Addresses = func(context.Context) ([]chengdui.DepositAddress, error) { return nil, nil }
+	})
+	e.sync(w)
+	addr := e.hotAddress(0, 3)
+	require.Equal(t, "p2tr", addr.Type)
+	tx := e.pay(false, wire.NewTxOut(btc(0.4), addr.ScriptPubKey))
+	e.sync(w)
+	d := e.depositsOf(tx)
+	require.Len(t, d, 1)
+	require.Equal(t, addr.String, d[0].Address)
+	c, ok := e.coin(tx.TxHash().String(), 0)
+	require.True(t, ok)
+	require.Equal(t, addr.ScriptPubKey, c.PkScript)
+	require.EqualValues(t, 3, c.Index)
+	e.node.Mine(t, 2)
+	e.sync(w)
+	require.Equal(t, deposit.Unexpected, e.depositsOf(tx)[0].Status)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,6 +84,9 @@ type WatcherConfig struct {
 	// Router is the PaymentRouter contract whose Paid events are router
 	// payments; the zero address watches none.
 	Router common.Address
+	// Internal are the platform's own addresses (the hot wallet): ether they
+	// send to a deposit address is a gas top-up for a sweep, not a deposit.
+	Internal []common.Address
 	// Deposits is the service the watcher reports to; its Store keeps the
 	// cursor and the recent blocks.
 	Deposits *deposit.Service
@@ -573,6 +577,9 @@ func (w *Watcher) scan(ctx context.Context, blocks []fetched, tracked map[common
 			if to == nil || !tracked[*to] || tx.Value().Sign() <= 0 {
 				continue
 			}
+			if w.internal(tx) {
+				continue // a sweep's gas top-up from the hot wallet
+			}
 			r, err := w.cfg.Client.TransactionReceipt(ctx, tx.Hash())
 			if errors.Is(err, ethereum.NotFound) {
 				return nil, errChainMoved
@@ -739,4 +746,17 @@ func (w *Watcher) payment(kind string, tx common.Hash, index uint, to common.Add
 	}
 	p.Amount = uint128.FromBig(v)
 	return p
+}
+
+// internal reports whether tx was sent by one of the platform's own
+// addresses.
+func (w *Watcher) internal(tx *types.Transaction) bool {
+	if len(w.cfg.Internal) == 0 {
+		return false
+	}
+	from, err := types.Sender(types.LatestSignerForChainID(tx.ChainId()), tx)
+	if err != nil {
+		return false
+	}
+	return slices.Contains(w.cfg.Internal, from)
 }

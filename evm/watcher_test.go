@@ -694,3 +694,29 @@ func benchCatchUp(b *testing.B, every int) {
 	}
 	b.ReportMetric(float64(blocks*b.N)/b.Elapsed().Seconds(), "blocks/s")
 }
+
+// TestWatcherIgnoresInternalSenders: ether the hot wallet sends to a
+// deposit address (a sweep's gas top-up) is not the user's deposit; the
+// same from anyone else is.
+func TestWatcherIgnoresInternalSenders(t *testing.T) {
+	f := newFixture(t)
+	e := newWatchEnv(t, f, map[string]deposit.Policy{"ETH": {Depth: 1}}, func(e *watchEnv) { e.cfg.Internal = []common.Address{f.faucet.Address} })
+	uid, addr := e.user(t, "lan@example.com")
+	e.mine(1)
+	e.sync(t)
+	topUp := e.pay(t, addr, ether(t, "0.01"))
+	e.mine(1)
+	e.sync(t)
+	_, err := e.db.Deposit(ctx(t), watchNativeKey(topUp))
+	require.Equal(t, chengdui.ENotFound, chengdui.ErrorCode(err), "a top-up is not recorded as a deposit")
+	require.True(t, e.balance(t, uid, "ETH").IsZero())
+
+	// Without the hot wallet listed, the same transfer is a deposit.
+	e.cfg.Internal = nil
+	e.w = e.watcher(t)
+	credited := e.pay(t, addr, ether(t, "0.02"))
+	e.mine(1)
+	e.sync(t)
+	require.Equal(t, deposit.Credited, e.deposit(t, watchNativeKey(credited)).Status)
+	require.Equal(t, watchAmount(ether(t, "0.02")), e.balance(t, uid, "ETH"))
+}

@@ -143,7 +143,16 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		for asset, addr := range e.Tokens {
 			tokens[addr] = asset
 		}
-		w, err := evm.NewWatcher(evm.WatcherConfig{Chain: e.Chain, Client: e.Client, NativeAsset: e.NativeAsset, Tokens: tokens, Router: e.Router,
+		var internal []common.Address
+		if cs.Signer != nil {
+			hot, err := evm.NewAccount(cs.Signer, e.HotPath)
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			internal = append(internal, hot.Address)
+		}
+		w, err := evm.NewWatcher(evm.WatcherConfig{Chain: e.Chain, Client: e.Client, NativeAsset: e.NativeAsset, Tokens: tokens, Router: e.Router, Internal: internal,
 			Deposits: rt.Deposits, StartHeight: e.StartHeight, Log: log,
 			Addresses: func(ctx context.Context) ([]chengdui.DepositAddress, error) {
 				return ustore.AddressesOf(ctx, keys.EVM.String(), "evm")
