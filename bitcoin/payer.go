@@ -3,12 +3,10 @@ package bitcoin
 import (
 	"context"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"chengdui"
@@ -423,25 +421,5 @@ func (p *Payer) bumpIfStuck(ctx context.Context, txid string, ws []withdraw.With
 // utxos are the hot wallet's unspent coins, confirmed or our own change,
 // as spendable inputs.
 func (p *Payer) utxos(ctx context.Context) ([]UTXO, error) {
-	coins, err := p.cfg.Coins.Coins(ctx, p.cfg.Chain, true)
-	if err != nil {
-		return nil, err
-	}
-	var out []UTXO
-	for _, c := range coins {
-		if c.Height == 0 && c.Change == 0 {
-			continue // an unconfirmed deposit is not ours to spend yet
-		}
-		h, err := chainhash.NewHashFromStr(c.TxID)
-		if err != nil {
-			return nil, chengdui.Errorf(chengdui.EInternal, "coin %s:%d: %v", c.TxID, c.Vout, err)
-		}
-		if class := txscript.GetScriptClass(c.PkScript); class != txscript.WitnessV0PubKeyHashTy {
-			continue // only P2WPKH is spendable by this signer
-		}
-		out = append(out, UTXO{OutPoint: wire.OutPoint{Hash: *h, Index: c.Vout}, Value: c.Value, PkScript: c.PkScript,
-			Path: keys.P2WPKH.Path(p.cfg.Network, 0, c.Change, c.Index)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Value > out[j].Value })
-	return out, nil
+	return spendableCoins(ctx, p.cfg.Coins, p.cfg.Chain, p.cfg.Network, true)
 }

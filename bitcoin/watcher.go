@@ -169,17 +169,18 @@ type Watcher struct {
 	store deposit.Store
 	log   *slog.Logger
 
-	mu        sync.Mutex // one Sync at a time; guards what follows
-	loaded    bool
-	cursor    deposit.Cursor                   // Hash "" before the first start
-	coins     map[wire.OutPoint]*Coin          // the wallet's coins, but spent ones whose spender is deep
-	txs       map[chainhash.Hash]*trackedTx    // transactions that pay or spend the wallet, not yet deep
-	claims    map[wire.OutPoint]chainhash.Hash // inputs of txs → the tx spending them
-	pool      map[chainhash.Hash]bool          // mempool transactions processed → they signal RBF (themselves or inherited)
-	issued    uint32                           // highest issued receive index + 1
-	addrsAt   time.Time                        // last Addresses call
-	dirty     bool                             // something changed since the last Settle
-	settledAt time.Time                        //
+	mu         sync.Mutex // one Sync at a time; guards what follows
+	loaded     bool
+	cursor     deposit.Cursor                   // Hash "" before the first start
+	coins      map[wire.OutPoint]*Coin          // the wallet's coins, but spent ones whose spender is deep
+	txs        map[chainhash.Hash]*trackedTx    // transactions that pay or spend the wallet, not yet deep
+	claims     map[wire.OutPoint]chainhash.Hash // inputs of txs → the tx spending them
+	pool       map[chainhash.Hash]bool          // mempool transactions processed → they signal RBF (themselves or inherited)
+	issued     uint32                           // highest issued receive index + 1
+	addrsAt    time.Time                        // last Addresses call
+	dirty      bool                             // something changed since the last Settle
+	storeSpent map[wire.OutPoint]string         // the store's spent coins, read at most once per block
+	settledAt  time.Time                        //
 
 	addrMu  sync.RWMutex
 	scripts map[string]addrRef // output script → address

@@ -252,9 +252,15 @@ func outPoint(txid string, vout uint32) (wire.OutPoint, error) {
 }
 
 // syncBlocks processes the blocks from the cursor to the node's best
-// block, handling reorgs.
+// block, handling reorgs. When the node is ahead, the first block's parent
+// tells whether the cursor is still on its chain; only when it is not, or
+// the node is not ahead, is the cursor's block looked up.
 func (w *Watcher) syncBlocks(ctx context.Context) error {
+	moved := false
 	for retries := 0; ; {
+		if retries > maxRetries {
+			return chengdui.Errorf(chengdui.EUnavailable, "bitcoin watcher %s: the node's chain changed while it was read, %d times in a row; retry later", w.cfg.Chain, retries)
+		}
 		best, err := w.cfg.Node.bestBlockHash(ctx)
 		if err != nil {
 			return err
@@ -272,11 +278,25 @@ func (w *Watcher) syncBlocks(ctx context.Context) error {
 			}
 			continue
 		}
+		if !moved && uint64(tip) > w.cursor.Height {
+			err := w.scan(ctx, w.cursor.Height+1, uint64(tip))
+			if errors.Is(err, errChainMoved) {
+				moved = true
+				retries++
+			} else if err != nil {
+				return err
+			}
+			continue
+		}
+		moved = false
 		onChain, err := w.onChain(ctx, uint64(tip))
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case !onChain && uint64(tip) < w.cursor.Height:
+		}
+		if onChain {
+			continue // the node moved on meanwhile
+		}
+		if uint64(tip) < w.cursor.Height {
 			behind, err := w.behind(ctx, uint64(tip))
 			if err != nil {
 				return err
@@ -285,22 +305,10 @@ func (w *Watcher) syncBlocks(ctx context.Context) error {
 				w.log.Warn("bitcoin watcher: the node is behind the cursor; waiting for it", "node_height", tip, "cursor", w.cursor.Height)
 				return nil
 			}
-			fallthrough
-		case !onChain:
-			retries++
-			if err := w.reorg(ctx, min(w.cursor.Height, uint64(tip))); err != nil {
-				return err
-			}
-		default:
-			err := w.scan(ctx, w.cursor.Height+1, uint64(tip))
-			if errors.Is(err, errChainMoved) {
-				retries++
-			} else if err != nil {
-				return err
-			}
 		}
-		if retries > maxRetries {
-			return chengdui.Errorf(chengdui.EUnavailable, "bitcoin watcher %s: the node's chain changed while it was read, %d times in a row; retry later", w.cfg.Chain, retries)
+		retries++
+		if err := w.reorg(ctx, min(w.cursor.Height, uint64(tip))); err != nil {
+			return err
 		}
 	}
 }
@@ -518,6 +526,7 @@ func (w *Watcher) scan(ctx context.Context, from, to uint64) error {
 
 // processBlock processes a block's transactions but its coinbase.
 func (w *Watcher) processBlock(ctx context.Context, height uint64, hash string, b *wire.MsgBlock) error {
+	w.storeSpent = nil
 	for _, tx := range b.Transactions[min(1, len(b.Transactions)):] {
 		if err := w.process(ctx, tx, height, hash, false); err != nil {
 			return err
@@ -627,6 +636,15 @@ func (w *Watcher) process(ctx context.Context, tx *wire.MsgTx, height uint64, bl
 		default:
 			updated := *old
 			updated.Height, updated.BlockHash = height, block
+			if updated.SpentBy == "" {
+				// PutCoin replaces the whole coin: keep a spend the payer
+				// recorded that the watcher has not seen yet.
+				spent, err := w.spentInStore(ctx)
+				if err != nil {
+					return err
+				}
+				updated.SpentBy = spent[op]
+			}
 			c = &updated
 		}
 		if c != nil {
@@ -672,6 +690,30 @@ func (w *Watcher) process(ctx context.Context, tx *wire.MsgTx, height uint64, bl
 		}
 	}
 	return nil
+}
+
+// spentInStore returns the stored spends of the coins, read once per
+// block: the payer records its spends before it broadcasts them.
+func (w *Watcher) spentInStore(ctx context.Context) (map[wire.OutPoint]string, error) {
+	if w.storeSpent != nil {
+		return w.storeSpent, nil
+	}
+	coins, err := w.cfg.Coins.Coins(ctx, w.cfg.Chain, false)
+	if err != nil {
+		return nil, err
+	}
+	w.storeSpent = map[wire.OutPoint]string{}
+	for _, c := range coins {
+		if c.SpentBy == "" {
+			continue
+		}
+		op, err := outPoint(c.TxID, c.Vout)
+		if err != nil {
+			return nil, err
+		}
+		w.storeSpent[op] = c.SpentBy
+	}
+	return w.storeSpent, nil
 }
 
 // unspend clears the coins spent by txid, in the store and the cache.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -417,6 +418,24 @@ func TestWatcherDeposits(t *testing.T) {
 		}
 		e.node.Mine(t, 1)
 		e.sync(w)
+	})
+
+	t.Run("a spend the payer recorded survives the confirmation", func(t *testing.T) {
+		e.t = t
+		tx := e.pay(false, wire.NewTxOut(btc(0.2), e.hotAddress(1, 7).ScriptPubKey))
+		e.sync(w)
+		c, ok := e.coin(tx.TxHash().String(), 0)
+		require.True(t, ok)
+		require.Zero(t, c.Height)
+		// The payer marks the coin spent, then broadcasts; the block
+		// confirming the coin comes first.
+		spender := strings.Repeat("ab", 32)
+		require.NoError(t, e.db.SpendCoins(e.ctx, watchChain, []bitcoin.OutPointRef{{TxID: c.TxID, Vout: 0}}, spender))
+		e.node.Mine(t, 1)
+		e.sync(w)
+		c, _ = e.coin(tx.TxHash().String(), 0)
+		require.NotZero(t, c.Height)
+		require.Equal(t, spender, c.SpentBy)
 	})
 
 	t.Run("exactly once across restarts", func(t *testing.T) {

@@ -112,7 +112,7 @@ func TestUsersAndWallet(t *testing.T) {
 		switch a.Scheme {
 		case "p2wpkh":
 			require.True(t, strings.HasPrefix(a.Address, "bcrt1q"), a.Address)
-			require.Equal(t, "bitcoin:"+a.Address, a.URI)
+			require.Equal(t, "bitcoin:"+a.Address+"?label=Chengdui%20deposit", a.URI)
 		case "evm":
 			require.True(t, strings.HasPrefix(a.URI, "ethereum:0x"), a.URI)
 		}

@@ -294,7 +294,7 @@ func (s *Service) Wallet(ctx context.Context, userID string) (chengdui.Wallet, e
 		wa := chengdui.WalletAddress{DepositAddress: d}
 		switch d.Scheme {
 		case keys.P2WPKH.String(), keys.P2TR.String():
-			wa.Assets, wa.URI = receives[keys.P2WPKH], "bitcoin:"+d.Address
+			wa.Assets, wa.URI = receives[keys.P2WPKH], keys.BIP21(d.Address, 0, "Chengdui deposit", "")
 		case keys.EVM.String():
 			wa.Assets, wa.URI = receives[keys.EVM], "ethereum:"+d.Address
 		}

@@ -87,7 +87,10 @@ func TestRegisterAndWallet(t *testing.T) {
 			want, err := keys.DeriveAddress(f.seed, keys.P2WPKH, keys.Regtest, 0, 0, a.Index)
 			require.NoError(t, err)
 			require.Equal(t, want, a.Address)
-			require.Equal(t, "bitcoin:"+want, a.URI)
+			require.Equal(t, "bitcoin:"+want+"?label=Chengdui%20deposit", a.URI)
+			uri, err := keys.ParseBIP21(a.URI, keys.Regtest)
+			require.NoError(t, err)
+			require.Equal(t, keys.BIP21URI{Address: want, Label: "Chengdui deposit"}, uri)
 			require.Equal(t, []string{"BTC"}, a.Assets)
 		case "evm":
 			want, err := keys.DeriveAddress(f.seed, keys.EVM, keys.Regtest, 0, 0, a.Index)

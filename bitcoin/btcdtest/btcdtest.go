@@ -4,7 +4,9 @@
 // the user cache directory. Start runs a fresh node in a temporary directory
 // and stops it when the test ends. Blocks mine to MiningAddress, the BIP84
 // address m/84'/1'/0'/0/0 of the BIP39 test mnemonic "abandon … about", so
-// tests can spend the coinbases with keys derived from Seed.
+// tests can spend the coinbases with keys derived from Seed. StartWith
+// with Segwit starts past segwit's activation; Connect, Disconnect and
+// WaitSync join two nodes and part them again, for reorganisation tests.
 //
 // When btcd cannot be built, tests skip, except with CI=true, where they
 // fail: CI must never skip the chain tests.

@@ -14,6 +14,7 @@ import (
 	"chengdui/audit"
 	"chengdui/auth"
 	"chengdui/bitcoin"
+	"chengdui/bitcoin/cold"
 	"chengdui/deposit"
 	"chengdui/evm"
 	"chengdui/keys"
@@ -45,6 +46,11 @@ type btcSetup struct {
 	Node        *bitcoin.Node
 	Network     keys.Network
 	StartHeight uint64
+	// Cold, with MaxHot, turns on the hot → cold sweep: the hot wallet
+	// keeps at most MaxHot satoshis; above it, the excess down to MaxHot/2
+	// goes to the next address of the 2-of-3 cold wallet.
+	Cold   *cold.Wallet
+	MaxHot int64
 }
 
 // evmSetup is an EVM chain to follow.
@@ -117,25 +123,40 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		rt.btcWatcher = w
 		runs = append(runs, w.Run)
 		if cs.Signer != nil {
+			changeAddress := func(ctx context.Context) (uint32, []byte, error) {
+				idx, err := ustore.AllocateAddressIndex(ctx, "p2wpkh-change", network)
+				if err != nil {
+					return 0, nil, err
+				}
+				addr, err := recv.Address(1, idx)
+				if err != nil {
+					return 0, nil, err
+				}
+				if err := w.TrackChange(idx); err != nil {
+					return 0, nil, err
+				}
+				a, err := keys.ParseBitcoinAddress(addr, b.Network)
+				return idx, a.ScriptPubKey, err
+			}
 			p := bitcoin.NewPayer(bitcoin.PayerConfig{Chain: b.Chain, Network: b.Network, Asset: "BTC", Node: b.Node, Coins: coins, Signer: cs.Signer,
-				Withdrawals: rt.Withdrawals, Log: log,
-				ChangeAddress: func(ctx context.Context) (uint32, []byte, error) {
-					idx, err := ustore.AllocateAddressIndex(ctx, "p2wpkh-change", network)
-					if err != nil {
-						return 0, nil, err
-					}
-					addr, err := recv.Address(1, idx)
-					if err != nil {
-						return 0, nil, err
-					}
-					if err := w.TrackChange(idx); err != nil {
-						return 0, nil, err
-					}
-					a, err := keys.ParseBitcoinAddress(addr, b.Network)
-					return idx, a.ScriptPubKey, err
-				}})
+				Withdrawals: rt.Withdrawals, Log: log, ChangeAddress: changeAddress})
 			rt.Withdrawals.AddPayer(p)
 			runs = append(runs, p.Run, func(ctx context.Context) error { return rt.Withdrawals.Resume(ctx, b.Chain) })
+			if b.Cold != nil && b.MaxHot > 0 {
+				sw, err := bitcoin.NewColdSweeper(bitcoin.ColdSweeperConfig{Chain: b.Chain, Network: b.Network, Node: b.Node, Coins: coins,
+					Signer: cs.Signer, Cold: b.Cold, MaxHot: b.MaxHot, ChangeAddress: changeAddress, Log: log,
+					ColdIndex: func(ctx context.Context) (uint32, error) {
+						return ustore.AllocateAddressIndex(ctx, "cold-p2wsh", network)
+					},
+					OnSweep: func(ctx context.Context, s bitcoin.Sweep) error {
+						return bookNetworkFee(ctx, eng, "BTC", "btc-sweep-fee:"+s.TxID, uint64(s.Fee), map[string]string{"kind": "cold sweep fee", "txid": s.TxID})
+					}})
+				if err != nil {
+					cancel()
+					return nil, fmt.Errorf("cold sweep: %w", err)
+				}
+				runs = append(runs, sw.Run)
+			}
 		}
 	}
 	for _, e := range cs.EVM {
@@ -203,6 +224,26 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		}()
 	}
 	return rt, nil
+}
+
+// bookNetworkFee records a network fee the platform paid outside a
+// withdrawal (a cold sweep) as its expense: platform:<ASSET>:network-fees
+// → platform:<ASSET>:chain. The id makes a retry a no-op.
+func bookNetworkFee(ctx context.Context, eng *ledger.Engine, asset, id string, fee uint64, md map[string]string) error {
+	if fee == 0 {
+		return nil
+	}
+	for _, a := range []string{"platform:" + asset + ":network-fees", deposit.ChainAccount(asset)} {
+		if _, err := eng.CreateAccount(ctx, chengdui.Account{ID: a, Asset: asset}); err != nil && chengdui.ErrorCode(err) != chengdui.EExists {
+			return err
+		}
+	}
+	res, err := eng.CreateTransfers(ctx, []chengdui.Transfer{{ID: id, DebitAccountID: "platform:" + asset + ":network-fees",
+		CreditAccountID: deposit.ChainAccount(asset), Amount: chengdui.Amount{Lo: fee}, Code: withdraw.CodeNetworkFee, Metadata: md}})
+	if err != nil {
+		return err
+	}
+	return res[0].Err
 }
 
 // sweepInterval is how often credited EVM deposit addresses are swept.

@@ -189,7 +189,12 @@ func devChains(ctx context.Context, devEVM *devChain, devBTC *devBitcoin, signer
 		if err := devBTC.Start(ctx); err != nil {
 			return nil, nil, fmt.Errorf("%w (run with --no-bitcoin to go on without it)", err)
 		}
-		cs.Bitcoin = devBTC.setup()
+		b, err := devBTC.setup()
+		if err != nil {
+			devBTC.Stop()
+			return nil, nil, err
+		}
+		cs.Bitcoin = b
 		stop = func() {
 			devBTC.Stop()
 			log.Info("btcd stopped")

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +16,7 @@ import (
 
 	"chengdui"
 	"chengdui/bitcoin"
+	"chengdui/bitcoin/cold"
 	"chengdui/bitcoin/regtest"
 	"chengdui/keys"
 )
@@ -121,8 +126,13 @@ func (b *devBitcoin) Stop() {
 }
 
 // setup is the regtest chain as the chain services see it.
-func (b *devBitcoin) setup() *btcSetup {
-	return &btcSetup{Chain: "bitcoin:regtest", Node: b.node, Network: keys.Regtest, StartHeight: devMatureHeight - 1}
+func (b *devBitcoin) setup() (*btcSetup, error) {
+	cw, err := devColdWallet(b.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return &btcSetup{Chain: "bitcoin:regtest", Node: b.node, Network: keys.Regtest, StartHeight: devMatureHeight - 1,
+		Cold: cw, MaxHot: devMaxHot}, nil
 }
 
 // maxFaucetBTC bounds one faucet payment: a regtest coinbase past height
@@ -187,4 +197,50 @@ func (b *devBitcoin) Faucet(ctx context.Context, address, amount string) (string
 		return txid.String(), nil
 	}
 	return "", chengdui.Errorf(chengdui.EUnavailable, "the faucet has no mature coinbase left; wait for a few blocks")
+}
+
+// devMaxHot is dev's hot-wallet ceiling: above 2 BTC, the excess down to
+// 1 BTC is swept to the cold wallet.
+const devMaxHot = 2 * btcutil.SatoshiPerBitcoin
+
+// devColdWallet opens (creating on first start) dev's three cold-storage
+// keystores, <data-dir>/cold/cold-{1,2,3}.json, each its own seed under the
+// dev keystore's passphrase, and builds the 2-of-3 wallet from their BIP48
+// keys. In production the three keys live on three offline machines; dev
+// keeps them beside the data so `chengdui cold sign --key …` can be tried.
+func devColdWallet(dataDir string) (*cold.Wallet, error) {
+	pass, err := os.ReadFile(filepath.Join(dataDir, "keystore.pass"))
+	if err != nil {
+		return nil, err
+	}
+	pass = []byte(strings.TrimSpace(string(pass)))
+	dir := filepath.Join(dataDir, "cold")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	var xpubs [3]string
+	for i := range xpubs {
+		path := filepath.Join(dir, fmt.Sprintf("cold-%d.json", i+1))
+		seed, err := keys.Open(path, pass)
+		if chengdui.ErrorCode(err) == chengdui.ENotFound || errors.Is(err, fs.ErrNotExist) {
+			var mnemonic string
+			if mnemonic, err = keys.NewMnemonic(256, keys.English); err != nil {
+				return nil, err
+			}
+			if seed, err = keys.MnemonicToSeed(mnemonic, "", keys.English); err != nil {
+				return nil, err
+			}
+			err = keys.Create(path, seed, pass, keys.WithScryptN(keys.MinScryptN))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dev cold keystore %s: %w", path, err)
+		}
+		k, err := cold.AccountKey(seed, keys.Regtest, 0)
+		seed.Zero()
+		if err != nil {
+			return nil, err
+		}
+		xpubs[i] = k.String()
+	}
+	return cold.NewWallet(keys.Regtest, xpubs)
 }

@@ -16,7 +16,9 @@ import (
 
 // serveConfig is the production configuration. Sources, lowest precedence
 // first: defaults, the YAML file (--config or CHENGDUI_CONFIG), CHENGDUI_*
-// environment variables, flags given on the command line.
+// environment variables, flags given on the command line. The chains
+// (bitcoin:, evm:) come from the file only, the bitcoin node's RPC login
+// from the file or the environment; serveConfigHelp documents every key.
 type serveConfig struct {
 	Addr            string        `yaml:"addr"`
 	DB              string        `yaml:"db"`
@@ -30,7 +32,49 @@ type serveConfig struct {
 	// `chengdui keys show-xpub`. The server derives addresses watch-only.
 	BitcoinNetwork string            `yaml:"bitcoin_network"`
 	XPubs          map[string]string `yaml:"xpubs"`
+	// Bitcoin and EVM are the chains whose deposits are credited
+	// (chainsconfig.go), watch-only: serve holds no seed and sends nothing.
+	Bitcoin *bitcoinConfig `yaml:"bitcoin"`
+	EVM     []evmConfig    `yaml:"evm"`
 }
+
+// serveConfigHelp is the config file's reference, printed by serve --help.
+const serveConfigHelp = `
+Config file (YAML; unknown keys are refused; env and flags override it):
+  addr: 127.0.0.1:8080          db: sqlite:PATH or postgres://…
+  log_format: json              log_level: info
+  max_batch: 4096               shutdown_timeout: 15s
+  auto_migrate: false
+  bitcoin_network: mainnet      # mainnet, testnet, signet or regtest
+  xpubs: {p2wpkh: xpub…, evm: xpub…}   # from 'chengdui keys show-xpub'
+
+Chains: serve is watch-only. It credits deposits to users' addresses,
+derived from the xpubs; it holds no seed and sends nothing (no withdrawals,
+no sweeps). A chain needs the xpub of its addresses.
+  bitcoin:
+    rpc: 127.0.0.1:8332         # the node's RPC host:port (btcd or bitcoind)
+    rpc_user: chengdui          # or env CHENGDUI_BITCOIN_RPC_USER
+    rpc_pass_file: /run/secrets/btc   # first line; or env CHENGDUI_BITCOIN_RPC_PASS
+                                # (never the password itself in this file)
+    tls_cert: /path/rpc.cert    # btcd's RPC certificate; without it plain
+                                # HTTP, allowed only to a loopback host
+    confirmations: 2            # before a deposit is credited
+    zero_conf_max: "0.001"      # with confirmations: 0, credit non-RBF
+                                # payments up to this many BTC from the mempool
+    start_height: 800000        # where the first start begins scanning
+  evm:                          # any number of chains, one per chain id
+    - name: ethereum            # ethereum, polygon, base, bsc, arbitrum, optimism
+      chain_id: 1               # the node must be on it
+      rpc: https://…            # http(s):// or ws(s)://; an API key in it is never logged
+      native_asset: ETH         # ledger asset of the coin (18 decimals)
+      confirmations: 12
+      start_height: 21000000    # first start only
+      router: 0x…               # optional PaymentRouter contract
+      tokens:                   # each asset code on one chain only
+        - {asset: USDT-ERC20, address: 0xdAC1…, decimals: 6, confirmations: 12}
+        - {asset: USDC-ERC20, address: 0xA0b8…, decimals: 6}  # chain's confirmations
+The assets are created in the ledger at start if missing.
+`
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{Addr: "127.0.0.1:8080", LogFormat: "json", LogLevel: "info", MaxBatch: 4096,
@@ -41,7 +85,12 @@ func defaultServeConfig() serveConfig {
 func loadServeConfig(e *env, args []string) (serveConfig, error) {
 	cfg := defaultServeConfig()
 	fs := newFlagSet(e, "serve", "serve [--config FILE] [--db DSN] [--addr HOST:PORT] [flags]")
-	configPath := fs.String("config", "", "YAML config file (env CHENGDUI_CONFIG)")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: chengdui serve [--config FILE] [--db DSN] [--addr HOST:PORT] [flags]\n\n")
+		fs.PrintDefaults()
+		fmt.Fprint(e.stderr, serveConfigHelp)
+	}
+	configPath := fs.String("config", "", "YAML config file (env CHENGDUI_CONFIG); keys below")
 	addr := fs.String("addr", cfg.Addr, "HTTP listen address (env CHENGDUI_ADDR)")
 	db := fs.String("db", "", "database: sqlite:PATH or postgres://… (env CHENGDUI_DB)")
 	dataDir := fs.String("data-dir", "", "use the embedded store in this directory instead of --db")
@@ -128,8 +177,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("starting chengdui", "version", versionString(), "db", redact(cfg.DB), "addr", cfg.Addr, "wallets", ws != nil)
-	return serveApp(ctx, log, appConfig{Addr: cfg.Addr, DSN: cfg.DB, MaxBatch: cfg.MaxBatch,
+	chains, err := parseChainsConfig(cfg, ws, e.getenv)
+	if err != nil {
+		return err
+	}
+	log.Info("starting chengdui", "version", versionString(), "db", redact(cfg.DB), "addr", cfg.Addr, "wallets", ws != nil, "chains", chains != nil)
+	app := appConfig{Addr: cfg.Addr, DSN: cfg.DB, MaxBatch: cfg.MaxBatch,
 		ShutdownTimeout: cfg.ShutdownTimeout, AutoMigrate: cfg.AutoMigrate, Wallet: ws,
-		Ready: func(base string) { fmt.Fprintf(e.stdout, "chengdui listening on %s\n", base) }})
+		Ready: func(base string) { fmt.Fprintf(e.stdout, "chengdui listening on %s\n", base) }}
+	if chains != nil {
+		log.Info("chains are watch-only: deposits are credited, nothing is sent (no withdrawals, no sweeps)")
+		app.Chains = func(ctx context.Context) (*chainsSetup, func(), error) { return chains.dial(ctx, log) }
+	}
+	return serveApp(ctx, log, app)
 }
