@@ -29,7 +29,9 @@ type Coin struct {
 // storetest.RunCoins checks both.
 type CoinStore interface {
 	// PutCoin inserts or replaces the coin (Chain, TxID, Vout), every
-	// field. An empty PkScript reads back as nil. Codes: EInvalid without
+	// field but one: an empty SpentBy keeps a spend already recorded (the
+	// payer may have spent the coin while the watcher was updating it;
+	// only UnspendCoins clears a spend). An empty PkScript reads back as nil. Codes: EInvalid without
 	// Chain or TxID, or for a negative Value.
 	PutCoin(ctx context.Context, c Coin) error
 	// SpendCoins marks coins as spent by txid. Unknown outpoints are

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	nethttp "net/http"
+	"strings"
 
 	"chengdui"
 	"chengdui/withdraw"
@@ -22,7 +23,10 @@ type withdrawalJSON struct {
 	Fee    string `json:"fee"`
 }
 
+// toWithdrawalJSON answers a withdrawal with the client's own key as its
+// id (the Idempotency-Key it was made with), the one GET takes.
 func toWithdrawalJSON(w withdraw.Withdrawal) withdrawalJSON {
+	w.ID = strings.TrimPrefix(w.ID, w.UserID+"-")
 	return withdrawalJSON{Withdrawal: w, Amount: w.Amount.String(), Fee: w.Fee.String()}
 }
 

@@ -251,7 +251,7 @@ func TestWithdrawalFlow(t *testing.T) {
 	status, _, resp := wh.withdraw(t, alice.token, "w-1", body)
 	require.Equal(t, 201, status, "%s", resp)
 	w := decode[withdrawalResponse](t, resp)
-	require.Equal(t, withdrawalResponse{ID: alice.id + "-w-1", UserID: alice.id, Asset: "ETH", Chain: "evm:1337", To: ethDest,
+	require.Equal(t, withdrawalResponse{ID: "w-1", UserID: alice.id, Asset: "ETH", Chain: "evm:1337", To: ethDest,
 		Amount: "500000000000000000", Status: "pending", Fee: "0", FeeAsset: "ETH"}, w, "the address in EIP-55 form, the amount in wei")
 	held := wh.state(t, alice)
 	require.Equal(t, "1500000000000000000", held.Available)

@@ -28,7 +28,8 @@ func (d *DB) PutCoin(ctx context.Context, c bitcoin.Coin) error {
 	_, err := d.pool.Exec(ctx, `INSERT INTO btc_coins (`+coinCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (chain, txid, vout) DO UPDATE SET value = excluded.value, pk_script = excluded.pk_script,
 			address = excluded.address, change = excluded.change, idx = excluded.idx, height = excluded.height,
-			block_hash = excluded.block_hash, spent_by = excluded.spent_by, created_at = excluded.created_at`,
+			block_hash = excluded.block_hash, spent_by = CASE WHEN excluded.spent_by = '' THEN btc_coins.spent_by ELSE excluded.spent_by END,
+			created_at = excluded.created_at`,
 		c.Chain, c.TxID, int64(c.Vout), c.Value, script, c.Address, int64(c.Change), int64(c.Index), int64(c.Height),
 		c.BlockHash, c.SpentBy, c.CreatedAt.UnixMicro())
 	return err

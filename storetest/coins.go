@@ -78,11 +78,19 @@ func testCoinRoundTrip(t *testing.T, s bitcoin.CoinStore) {
 	requireCoins(t, s, false, full, bare, readEmpty)
 	requireCoins(t, s, true, bare, readEmpty)
 
-	// Put replaces every field of the same outpoint.
+	// Put replaces every field of the same outpoint, but an empty SpentBy
+	// keeps the recorded spend (only UnspendCoins clears one).
 	changed := newCoin("aa", math.MaxUint32, 0, 3*time.Minute)
 	changed.Value, changed.PkScript, changed.Address, changed.Change, changed.Index = 1, []byte{0x51}, "other", 0, 0
 	putCoins(t, s, changed)
+	kept := changed
+	kept.SpentBy = "ff"
+	requireCoins(t, s, false, bare, readEmpty, kept)
+	changed.SpentBy = "ee"
+	putCoins(t, s, changed)
 	requireCoins(t, s, false, bare, readEmpty, changed)
+	require.NoError(t, s.UnspendCoins(ctx, coinChain, "ee"))
+	changed.SpentBy = ""
 
 	// Coins are per chain.
 	other := newCoin("aa", 0, 5, 0)

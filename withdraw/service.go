@@ -206,7 +206,9 @@ func (s *Service) Withdraw(ctx context.Context, userID string, r Request) (Withd
 }
 
 // Resume submits again every pending withdrawal of a chain: after a
-// restart, or a Submit that failed.
+// restart, or a Submit that failed (an EVM token the hot wallet did not
+// hold yet, a node that was down). One that fails again is logged and
+// left for the next round; it never blocks the others.
 func (s *Service) Resume(ctx context.Context, chain string) error {
 	p, ok := s.payer(chain)
 	if !ok {
@@ -218,10 +220,29 @@ func (s *Service) Resume(ctx context.Context, chain string) error {
 	}
 	for _, w := range ws {
 		if err := p.Submit(ctx, w); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.cfg.Log.Warn("withdrawal not submitted; it will be retried", "withdrawal", w.ID, "err", err)
 		}
 	}
 	return nil
+}
+
+// ResumeEvery runs Resume for chain every interval until ctx ends.
+func (s *Service) ResumeEvery(ctx context.Context, chain string, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.Resume(ctx, chain); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("resuming withdrawals", "chain", chain, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // Get returns a user's withdrawal. Codes: ENotFound (also for another

@@ -117,7 +117,9 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 			rt.stop()
 			log.Info("chain watchers and payers stopped")
 		}()
-		hcfg.Withdrawals = rt.Withdrawals
+		if cs.Signer != nil {
+			hcfg.Withdrawals = rt.Withdrawals // watch-only: no route, nothing would pay it
+		}
 	}
 	hcfg.AssetFaucet = cfg.AssetFaucet
 	hcfg.Wallets, hcfg.Merchants = wallets, merchants

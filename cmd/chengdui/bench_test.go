@@ -46,7 +46,7 @@ func TestBenchPostgres(t *testing.T) {
 func TestBenchInterrupted(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(500*time.Millisecond, cancel)
+	time.AfterFunc(5*time.Second, cancel) // after setup (migrate, fund) even on a loaded machine
 	start := time.Now()
 	stdout, stderr, code := runCmd(t, ctx, nil, "", "bench", "ledger", "--db", "sqlite:"+filepath.Join(t.TempDir(), "bench.db"),
 		"--duration", "1m", "--warmup", "100ms", "--accounts", "2", "--concurrency", "2")

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"lukechampine.com/uint128"
 
 	"chengdui"
 	"chengdui/audit"
@@ -141,7 +143,7 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 			p := bitcoin.NewPayer(bitcoin.PayerConfig{Chain: b.Chain, Network: b.Network, Asset: "BTC", Node: b.Node, Coins: coins, Signer: cs.Signer,
 				Withdrawals: rt.Withdrawals, Log: log, ChangeAddress: changeAddress})
 			rt.Withdrawals.AddPayer(p)
-			runs = append(runs, p.Run, func(ctx context.Context) error { return rt.Withdrawals.Resume(ctx, b.Chain) })
+			runs = append(runs, p.Run, func(ctx context.Context) error { return rt.Withdrawals.ResumeEvery(ctx, b.Chain, resumeInterval) })
 			if b.Cold != nil && b.MaxHot > 0 {
 				sw, err := bitcoin.NewColdSweeper(bitcoin.ColdSweeperConfig{Chain: b.Chain, Network: b.Network, Node: b.Node, Coins: coins,
 					Signer: cs.Signer, Cold: b.Cold, MaxHot: b.MaxHot, ChangeAddress: changeAddress, Log: log,
@@ -149,7 +151,7 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 						return ustore.AllocateAddressIndex(ctx, "cold-p2wsh", network)
 					},
 					OnSweep: func(ctx context.Context, s bitcoin.Sweep) error {
-						return bookNetworkFee(ctx, eng, "BTC", "btc-sweep-fee:"+s.TxID, uint64(s.Fee), map[string]string{"kind": "cold sweep fee", "txid": s.TxID})
+						return bookNetworkFee(ctx, eng, "BTC", "btc-sweep-fee:"+s.TxID, chengdui.Amount{Lo: uint64(s.Fee)}, map[string]string{"kind": "cold sweep fee", "txid": s.TxID})
 					}})
 				if err != nil {
 					cancel()
@@ -193,7 +195,13 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		}
 		var payer *evm.Payer
 		sender, err := evm.NewSender(ctx, evm.SenderConfig{Chain: e.Chain, Client: e.Client, Store: sends, Signer: cs.Signer, Log: log,
-			OnFinal: func(ctx context.Context, tx evm.OutTx) error { return payer.OnFinal(ctx, tx) }})
+			OnFinal: func(ctx context.Context, tx evm.OutTx) error {
+				if strings.HasPrefix(tx.ID, "sweep:") {
+					// A sweep or its gas top-up: the platform's expense.
+					return bookNetworkFee(ctx, eng, e.NativeAsset, "evm-fee:"+tx.Hash.Hex(), feeWei(tx), map[string]string{"kind": "sweep fee", "txid": tx.Hash.Hex(), "send": tx.ID})
+				}
+				return payer.OnFinal(ctx, tx)
+			}})
 		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("evm sender %s: %w", e.Chain, err)
@@ -211,7 +219,7 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		}
 		chain, signer := e.Chain, cs.Signer
 		runs = append(runs, sender.Run,
-			func(ctx context.Context) error { return rt.Withdrawals.Resume(ctx, chain) },
+			func(ctx context.Context) error { return rt.Withdrawals.ResumeEvery(ctx, chain, resumeInterval) },
 			func(ctx context.Context) error { return sweepLoop(ctx, dstore, ustore, sweeper, signer, chain, log) })
 	}
 	for _, run := range runs {
@@ -229,8 +237,8 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 // bookNetworkFee records a network fee the platform paid outside a
 // withdrawal (a cold sweep) as its expense: platform:<ASSET>:network-fees
 // → platform:<ASSET>:chain. The id makes a retry a no-op.
-func bookNetworkFee(ctx context.Context, eng *ledger.Engine, asset, id string, fee uint64, md map[string]string) error {
-	if fee == 0 {
+func bookNetworkFee(ctx context.Context, eng *ledger.Engine, asset, id string, fee chengdui.Amount, md map[string]string) error {
+	if fee.IsZero() {
 		return nil
 	}
 	for _, a := range []string{"platform:" + asset + ":network-fees", deposit.ChainAccount(asset)} {
@@ -239,12 +247,25 @@ func bookNetworkFee(ctx context.Context, eng *ledger.Engine, asset, id string, f
 		}
 	}
 	res, err := eng.CreateTransfers(ctx, []chengdui.Transfer{{ID: id, DebitAccountID: "platform:" + asset + ":network-fees",
-		CreditAccountID: deposit.ChainAccount(asset), Amount: chengdui.Amount{Lo: fee}, Code: withdraw.CodeNetworkFee, Metadata: md}})
+		CreditAccountID: deposit.ChainAccount(asset), Amount: fee, Code: withdraw.CodeNetworkFee, Metadata: md}})
 	if err != nil {
 		return err
 	}
 	return res[0].Err
 }
+
+// feeWei is what a final EVM transaction paid in gas; zero when it was
+// never mined.
+func feeWei(tx evm.OutTx) chengdui.Amount {
+	if tx.Fee == nil || tx.Fee.Sign() <= 0 || tx.Fee.BitLen() > 128 {
+		return chengdui.Amount{}
+	}
+	return uint128.FromBig(tx.Fee)
+}
+
+// resumeInterval is how often withdrawals still pending are submitted
+// again to their chain's payer.
+const resumeInterval = 10 * time.Second
 
 // sweepInterval is how often credited EVM deposit addresses are swept.
 const sweepInterval = 30 * time.Second

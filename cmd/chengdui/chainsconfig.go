@@ -329,7 +329,7 @@ func (p *chainsPlan) dial(ctx context.Context, log *slog.Logger) (*chainsSetup, 
 	if p.bitcoin != nil {
 		node, err := bitcoin.Dial(ctx, *p.bitcoin)
 		if err != nil {
-			return nil, nil, fmt.Errorf("bitcoin node at %s: %w", p.bitcoin.Host, err)
+			return nil, nil, fmt.Errorf("bitcoin: %w", err) // the error names the host
 		}
 		closers = append(closers, func() { node.Close() })
 		b := *p.setup.Bitcoin

@@ -17,7 +17,7 @@ var devURLLine = regexp.MustCompile(`Ledger page:\s+(http://127\.0\.0\.1:\d+)/`)
 // startDev runs 'chengdui dev' on a free port with its store in dataDir.
 func startDev(t *testing.T, dataDir string) *server {
 	t.Helper()
-	return startServer(t, nil, devURLLine, "/healthz", "dev", "--addr", "127.0.0.1:0", "--data-dir", dataDir)
+	return startServer(t, nil, devURLLine, "/healthz", "dev", "--no-bitcoin", "--addr", "127.0.0.1:0", "--data-dir", dataDir)
 }
 
 // getJSON fetches url, requires 200 and decodes the body into v.
@@ -134,7 +134,7 @@ func TestDevWithCLIAlongside(t *testing.T) {
 func TestDevWithoutSeed(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	dev := startServer(t, nil, devURLLine, "/healthz", "dev", "--addr", "127.0.0.1:0", "--data-dir", dir, "--seed=false")
+	dev := startServer(t, nil, devURLLine, "/healthz", "dev", "--no-bitcoin", "--addr", "127.0.0.1:0", "--data-dir", dir, "--seed=false")
 	var head headResponse
 	getJSON(t, dev.URL+"/api/v1/ledger/head", &head)
 	require.Zero(t, head.Size)
@@ -148,7 +148,7 @@ func TestDevAddrInUse(t *testing.T) {
 
 	// A second dev on the same port must fail with a usage error and shut
 	// down what it started.
-	stdout, stderr, code := runCmd(t, context.Background(), nil, "", "dev", "--addr", addr, "--data-dir", t.TempDir(), "--seed=false")
+	stdout, stderr, code := runCmd(t, context.Background(), nil, "", "dev", "--no-bitcoin", "--addr", addr, "--data-dir", t.TempDir(), "--seed=false")
 	require.Equal(t, exitUsage, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	require.Contains(t, stderr, "pick another --addr")
 	requireInOrder(t, stderr, "ledger stopped", "database closed")

@@ -36,6 +36,9 @@ var devTokens = []struct{ Asset, Name, Symbol string }{
 	{"USDC-ERC20", "USD Coin (dev)", "USDC"},
 }
 
+// devTokenFloat is each test token the hot wallet holds at start: 1,000,000.
+var devTokenFloat = big.NewInt(1_000_000 * 1_000_000)
+
 // devChain is dev's in-process EVM chain (chain id evm.SimulatedChainID).
 // Its genesis funds the faucet and the hot wallet; at start the faucet
 // deploys the test tokens and the PaymentRouter (signer: the faucet key).
@@ -49,6 +52,7 @@ type devChain struct {
 	faucet      evm.Account
 	stopSealing func()
 	mu          sync.Mutex // one faucet transaction at a time: they share a nonce sequence
+	hot         common.Address
 	tokens      map[string]common.Address
 	router      common.Address
 }
@@ -75,7 +79,7 @@ func (c *devChain) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.sim, c.faucet = sim, faucet
+	c.sim, c.faucet, c.hot = sim, faucet, hot.Address
 	if err := c.deploy(ctx); err != nil {
 		sim.Close()
 		return err
@@ -143,6 +147,16 @@ func (c *devChain) deploy(ctx context.Context) error {
 		}
 		c.tokens[t.Asset] = addr
 		c.sim.Commit() // the bindings read the nonce from the head's state
+		// The hot wallet starts with a float of each token, as it does
+		// with ETH, so token withdrawals can be paid before any sweep.
+		token, err := contracts.NewTestToken(addr, c.sim.Client())
+		if err != nil {
+			return err
+		}
+		if _, err := token.Mint(opts, c.hot, devTokenFloat); err != nil {
+			return fmt.Errorf("minting %s: %w", t.Asset, evm.FormatError(err))
+		}
+		c.sim.Commit()
 	}
 	if c.router, _, err = contracts.DeployRouter(ctx, c.sim.Client(), c.faucet, c.faucet.Address, c.faucet.Address); err != nil {
 		return fmt.Errorf("deploying the payment router: %w", err)

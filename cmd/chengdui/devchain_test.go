@@ -18,7 +18,7 @@ import (
 // down in order.
 func TestDevFaucet(t *testing.T) {
 	dev := startServer(t, nil, devURLLine, "/healthz",
-		"dev", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--block-time", "100ms")
+		"dev", "--no-bitcoin", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--block-time", "100ms")
 	require.Contains(t, dev.Stdout.String(), "EVM chain:    in-process, chain id 1337, block every 100ms; faucet POST "+dev.URL+"/api/v1/dev/faucet")
 
 	mnemonic, err := keys.NewMnemonic(128, keys.English)

@@ -60,7 +60,7 @@ type server struct {
 	err      error
 }
 
-const startTimeout = 10 * time.Second
+const startTimeout = 30 * time.Second
 
 // startServer runs a long-running command in the background, waits for
 // urlLine (whose first group is the base URL) on its stdout, and polls

@@ -22,7 +22,7 @@ import (
 // the TOTP secret, recovery codes, the API key, the keystore passphrase.
 func TestNoSecretsInLogs(t *testing.T) {
 	dir := t.TempDir()
-	dev := startServer(t, nil, devURLLine, "/healthz", "dev", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "debug")
+	dev := startServer(t, nil, devURLLine, "/healthz", "dev", "--no-bitcoin", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "debug")
 	var errorBodies []string
 	call := func(method, path, authorization, body string) (int, []byte) {
 		t.Helper()
