@@ -2,10 +2,19 @@
 // JSON-RPC to btcd or bitcoind through btcd's rpcclient (HTTP POST mode) and
 // hands the rest of the platform wire types and *chengdui.Error values.
 //
-// The node is the source of truth for the chain; this package keeps no
-// state of its own. Keys and addresses come from package keys, and signing
-// needs no node wallet: callers sign with txscript and a keys.Signer, then
-// Broadcast.
+// Node is the adapter: the node is the source of truth for the chain, and
+// signing needs no node wallet (keys.Signer signs, txscript verifies).
+// Around it:
+//
+//   - Watcher follows blocks from a stored cursor and the mempool, reports
+//     payments to users' addresses to the deposit service (confirmations,
+//     reorgs, double spends and RBF replacements), and keeps the hot
+//     wallet's coins (CoinStore);
+//   - SelectCoins, BuildTx, Sign and BumpFee build, sign and fee-bump the
+//     hot wallet's transactions;
+//   - Payer pays pending withdrawals in batches (withdraw.Payer);
+//   - ColdSweeper moves what the hot wallet holds above a ceiling to the
+//     2-of-3 cold wallet of package bitcoin/cold.
 //
 // # Contexts
 //

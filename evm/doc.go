@@ -15,6 +15,14 @@
 // path: Account names the key, SignTx signs with it and Send hands the result
 // to the chain.
 //
+// Around the chain: Watcher follows blocks from a stored cursor and reports
+// ETH, ERC-20 and PaymentRouter payments to users' addresses to the deposit
+// service, with reorgs; Sender makes outgoing transactions durable (nonces
+// per address in storage, every signed attempt kept), follows them to their
+// receipts and replaces stuck ones; Sweeper moves deposit-address balances
+// to the hot wallet; Payer pays withdrawals through the Sender
+// (withdraw.Payer). The contracts themselves are in package contracts.
+//
 // Errors: methods of this package return *chengdui.Error. The Chain methods
 // themselves return go-ethereum's errors; FormatError translates them.
 package evm
