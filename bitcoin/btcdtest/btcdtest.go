@@ -13,7 +13,6 @@
 package btcdtest
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -23,8 +22,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,33 +30,27 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/rpcclient"
 
+	"chengdui/bitcoin/regtest"
 	"chengdui/keys"
 )
 
 // Version is the btcd release Binary builds; it must match go.mod.
-const Version = "v0.24.2"
+const Version = regtest.Version
 
 // Mnemonic is the BIP39 test mnemonic whose key receives the mined coins.
 const Mnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
 
 const (
-	buildTimeout = 5 * time.Minute
 	readyTimeout = 20 * time.Second
 	stopTimeout  = 5 * time.Second
 )
 
-// buildMu keeps parallel tests in one process from building twice; the
-// rename in build keeps processes from seeing a half-written binary.
-var buildMu sync.Mutex
-
 // Binary returns the path of a btcd built from the pinned module, building
-// it on first use (about 20 seconds). It skips the test when the build
-// fails, or fails it when CI=true.
+// it on first use (about 20 seconds; regtest.Binary). It skips the test when
+// the build fails, or fails it when CI=true.
 func Binary(tb testing.TB) string {
 	tb.Helper()
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	path, err := binary()
+	path, err := regtest.Binary(context.Background())
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			tb.Fatalf("btcdtest: %v", err)
@@ -67,63 +58,6 @@ func Binary(tb testing.TB) string {
 		tb.Skipf("btcdtest: %v (CI=true makes this a failure)", err)
 	}
 	return path
-}
-
-func binary() (string, error) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("no cache directory for the btcd binary: %w", err)
-	}
-	dir := filepath.Join(cache, "chengdui")
-	path := filepath.Join(dir, "btcd-"+Version)
-	if _, err := os.Stat(path); err == nil {
-		return path, nil
-	}
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("cache directory: %w", err)
-	}
-	// Build under a unique name and rename: concurrent builds by other test
-	// processes each produce a whole binary, and the last rename wins.
-	tmp, err := os.CreateTemp(dir, "btcd-build-*")
-	if err != nil {
-		return "", fmt.Errorf("cache directory: %w", err)
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp.Name(), "github.com/btcsuite/btcd")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building btcd %s failed: %v\n%s", Version, err, tail(string(out), 20))
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("installing btcd: %w", err)
-	}
-	return path, nil
-}
-
-// moduleRoot walks up from the working directory, a package directory
-// under go test, to the directory holding go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Seed returns the seed of Mnemonic.
@@ -357,7 +291,7 @@ func (n *Node) Mine(tb testing.TB, blocks uint32) []*chainhash.Hash {
 func dumpLog(tb testing.TB, path string) {
 	tb.Helper()
 	if b, err := os.ReadFile(path); err == nil {
-		tb.Logf("btcdtest: end of btcd's log:\n%s", tail(string(b), 40))
+		tb.Logf("btcdtest: end of btcd's log:\n%s", regtest.Tail(string(b), 40))
 	}
 }
 
@@ -384,19 +318,6 @@ func randomHex() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	var lines []string
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
-}
 
 // peerTimeout bounds the wait for a connection, a disconnection or a sync.
 const peerTimeout = 30 * time.Second

@@ -74,6 +74,8 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  EVM chain:    in-process, chain id %d, %s; faucet POST %s/api/v1/dev/faucet\n", evm.SimulatedChainID, blockTimeText(*blockTime), base)
 			if devBTC != nil {
 				fmt.Fprintf(e.stdout, "  Bitcoin:      btcd regtest at %s, block every %s; faucet POST %s/api/v1/dev/faucet {\"asset\":\"BTC\",…}\n", devBTC.proc.Host, *btcBlockTime, base)
+				fmt.Fprintf(e.stdout, "  Cold storage: 2-of-3, keys in %s; above 2 BTC the hot wallet sweeps there\n", filepath.Join(*dataDir, "cold"))
+				fmt.Fprintf(e.stdout, "                chengdui cold … --node %s --rpc-user %s --rpc-pass-file %s\n", devBTC.proc.Host, devBTC.proc.User, devBTC.PassFile())
 			}
 			fmt.Fprintf(e.stdout, "  Withdraw:     POST %s/api/v1/withdrawals (session + 2FA code + Idempotency-Key)\n", base)
 			if demo != nil {

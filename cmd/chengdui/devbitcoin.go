@@ -74,6 +74,12 @@ func (b *devBitcoin) Start(ctx context.Context) error {
 	if b.proc, err = regtest.Start(ctx, regtest.Options{Binary: bin, Dir: filepath.Join(b.dataDir, "btcd"), MiningAddress: addr}); err != nil {
 		return fmt.Errorf("btcd: %w", err)
 	}
+	// The RPC password changes at every start; `chengdui cold create` and
+	// `cold finalize --broadcast` read it from this file (mode 0600).
+	if err := os.WriteFile(b.PassFile(), []byte(b.proc.Pass+"\n"), 0o600); err != nil {
+		b.proc.Stop()
+		return err
+	}
 	b.node, err = bitcoin.Dial(ctx, bitcoin.Config{Host: b.proc.Host, User: b.proc.User, Pass: b.proc.Pass, Network: keys.Regtest, DisableTLS: true})
 	if err != nil {
 		b.proc.Stop()
@@ -110,6 +116,9 @@ func (b *devBitcoin) Start(ctx context.Context) error {
 	}
 	return nil
 }
+
+// PassFile is where dev keeps the running btcd's RPC password.
+func (b *devBitcoin) PassFile() string { return filepath.Join(b.dataDir, "btcd", "rpc.pass") }
 
 // Stop stops mining and the node.
 func (b *devBitcoin) Stop() {
