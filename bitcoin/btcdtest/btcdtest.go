@@ -318,7 +318,6 @@ func randomHex() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-
 // peerTimeout bounds the wait for a connection, a disconnection or a sync.
 const peerTimeout = 30 * time.Second
 
