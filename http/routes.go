@@ -39,6 +39,9 @@ func (s *Server) routes(mux *nethttp.ServeMux) {
 			mux.HandleFunc("DELETE /api/v1/stores/{storeId}/api-keys/{keyId}", s.handleRevokeAPIKey)
 			mux.HandleFunc("GET /api/v1/api-keys/current", s.handleCurrentAPIKey)
 		}
+		if s.cfg.Deposits != nil {
+			mux.HandleFunc("GET /api/v1/deposits", s.handleDeposits)
+		}
 		if s.cfg.Withdrawals != nil {
 			mux.HandleFunc("POST /api/v1/withdrawals", s.handleWithdraw)
 			mux.HandleFunc("GET /api/v1/withdrawals", s.handleWithdrawals)

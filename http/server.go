@@ -54,6 +54,8 @@ type Config struct {
 	// AssetFaucet, dev only, sends amount (whole units) of a non-ETH asset
 	// (BTC, test tokens) to an address for the faucet route.
 	AssetFaucet func(ctx context.Context, asset, to, amount string) (txid string, err error)
+	// Deposits, if set, serves GET /api/v1/deposits.
+	Deposits Deposits
 	// Withdrawals, if set, serves POST/GET /api/v1/withdrawals.
 	Withdrawals Withdrawals
 	Faucet      func(ctx context.Context, to string, amountWei *big.Int) (txHash string, err error)

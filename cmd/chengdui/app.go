@@ -117,6 +117,7 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 			rt.stop()
 			log.Info("chain watchers and payers stopped")
 		}()
+		hcfg.Deposits = rt.UserDeps
 		if cs.Signer != nil {
 			hcfg.Withdrawals = rt.Withdrawals // watch-only: no route, nothing would pay it
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -71,6 +72,7 @@ type evmSetup struct {
 // chainRuntime runs the watchers, payers and senders of a chainsSetup.
 type chainRuntime struct {
 	Deposits    *deposit.Service
+	UserDeps    userDeposits
 	Withdrawals *withdraw.Service
 	btcWatcher  *bitcoin.Watcher
 
@@ -102,6 +104,7 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		Deposits:    deposit.New(dstore, eng, wallets, deposit.Config{Policies: cs.Policies, Alerts: rec, Log: log}),
 		Withdrawals: withdraw.New(wstore, eng, db, auth.Guard{F: mstore}, withdraw.Config{Log: log}),
 	}
+	rt.UserDeps = userDeposits{store: dstore, assets: db}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	rt.cancel = cancel
 	var runs []func(context.Context) error
@@ -310,6 +313,33 @@ func sweepLoop(ctx context.Context, ds deposit.Store, us wallet.Store, sw *evm.S
 			log.Warn("sweep", "chain", chain, "err", err)
 		}
 	}
+}
+
+// userDeposits lists a user's deposits across their asset accounts.
+type userDeposits struct {
+	store  deposit.Store
+	assets interface {
+		Assets(ctx context.Context) ([]chengdui.Asset, error)
+	}
+}
+
+// UserDeposits implements http.Deposits: the newest 100 per asset, newest
+// first overall.
+func (u userDeposits) UserDeposits(ctx context.Context, userID string) ([]deposit.Deposit, error) {
+	as, err := u.assets.Assets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []deposit.Deposit
+	for _, a := range as {
+		ds, err := u.store.Deposits(ctx, deposit.Filter{AccountID: wallet.AccountID(userID, a.Code), Limit: 100})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds...)
+	}
+	slices.SortStableFunc(out, func(a, b deposit.Deposit) int { return b.FirstSeen.Compare(a.FirstSeen) })
+	return out, nil
 }
 
 // stop ends every chain service and waits for them.

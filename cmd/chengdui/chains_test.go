@@ -252,6 +252,25 @@ func TestDevDepositAndWithdraw(t *testing.T) {
 		credited[a.code] = want
 	}
 
+	// The deposits API shows each one credited, with its chain and block.
+	var deps struct {
+		Deposits []struct {
+			Asset, Status, Amount, TxID string
+			Height                      uint64
+		} `json:"deposits"`
+	}
+	payer.getJSON("/api/v1/deposits", &deps)
+	byAsset := map[string]int{}
+	for _, d := range deps.Deposits {
+		require.Equal(t, "credited", d.Status, "%+v", d)
+		require.NotZero(t, d.Height, "%+v", d)
+		require.NotEmpty(t, d.TxID)
+		byAsset[d.Asset]++
+	}
+	for _, a := range assets {
+		require.Equal(t, 1, byAsset[a.code], "one %s deposit listed: %+v", a.code, deps.Deposits)
+	}
+
 	// Two-factor enrolment: withdrawals need a code, each usable once.
 	status, body := payer.do("POST", "/api/v1/users/me/2fa/totp", "", "")
 	require.Equal(t, nethttp.StatusCreated, status, "%s", body)
