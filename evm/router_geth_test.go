@@ -22,8 +22,8 @@ import (
 // TestRouterOnGeth pays a signed intent through PaymentRouter on a real
 // geth --dev, which seals a block per transaction, and follows it with the
 // watcher into the ledger: one credit, through a restart, and the router
-// refuses the intent a second time. Reorgs are TestWatcherReorg's, on the
-// simulated chain; geth --dev does not reorganise.
+// refuses the intent a second time. geth --dev does not reorganise: the
+// TestWatcherReorg* tests cover reorgs on the simulated chain.
 func TestRouterOnGeth(t *testing.T) {
 	node := gethtest.Start(t)
 	client, err := evm.Dial(ctx(t), node.URL)
@@ -118,7 +118,7 @@ func TestRouterOnGeth(t *testing.T) {
 		require.Equal(t, chengdui.Amount{Lo: 12_500_000}, d.Amount, "the amount, without the fee")
 		require.Equal(t, r.BlockHash.Hex(), d.BlockHash)
 		require.Equal(t, wallet.AccountID(uid, "USDT-ERC20"), d.AccountID)
-		require.Equal(t, "12.5", chengdui.FormatDecimal(e.balance(t, uid, "USDT-ERC20"), 6))
+		require.Equal(t, chengdui.Amount{Lo: 12_500_000}, e.balance(t, uid, "USDT-ERC20"), "12.5 USDT, exactly")
 		require.True(t, e.balance(t, uid, "ETH").IsZero())
 		ts := e.transfersOf(t, wallet.AccountID(uid, "USDT-ERC20"))
 		require.Len(t, ts, 1)
