@@ -227,6 +227,7 @@ func (s *Service) Settle(ctx context.Context, chain string, tip uint64) (Result,
 	if err != nil {
 		return res, err
 	}
+	var due []Deposit // credited together, in one ledger request
 	for _, d := range ds {
 		eligible := s.eligible(d, tip)
 		switch {
@@ -248,10 +249,7 @@ func (s *Service) Settle(ctx context.Context, chain string, tip uint64) (Result,
 					return res, err
 				}
 			}
-			if err := s.credit(ctx, d); err != nil {
-				return res, err
-			}
-			res.Credited++
+			due = append(due, d)
 		case d.Status == Credited && d.Height == 0 && !eligible:
 			d, err := s.reverse(ctx, d, "block left the chain")
 			if err != nil {
@@ -262,7 +260,9 @@ func (s *Service) Settle(ctx context.Context, chain string, tip uint64) (Result,
 			}
 		}
 	}
-	return res, nil
+	n, err := s.credit(ctx, due)
+	res.Credited += n
+	return res, err
 }
 
 // eligible reports whether d may be (or stay) credited at tip.
@@ -338,22 +338,46 @@ func (s *Service) transfer(ctx context.Context, t chengdui.Transfer) error {
 	return res[0].Err
 }
 
-// credit posts d's next credit and records it. A crash between the two is
-// repaired by the next Settle: the same id and body are the ledger's
-// idempotent replay.
-func (s *Service) credit(ctx context.Context, d Deposit) error {
-	if err := s.ensureChainAccount(ctx, d.Asset); err != nil {
-		return err
+// credit posts the next credit of each deposit, in one ledger request of
+// independent transfers (a block's thousand deposits are one group
+// commit, not a thousand), then records each credited deposit. A crash
+// between the two is repaired by the next Settle: the same ids and bodies
+// are the ledger's idempotent replay. It returns how many were credited
+// and the first refusal.
+func (s *Service) credit(ctx context.Context, ds []Deposit) (int, error) {
+	if len(ds) == 0 {
+		return 0, nil
 	}
-	id := CreditID(d.Key, d.Credits)
-	err := s.transfer(ctx, chengdui.Transfer{ID: id, DebitAccountID: ChainAccount(d.Asset), CreditAccountID: d.AccountID,
-		Amount: d.Amount, Code: CodeDeposit, Metadata: meta(d, "deposit")})
+	ts := make([]chengdui.Transfer, len(ds))
+	for i, d := range ds {
+		if err := s.ensureChainAccount(ctx, d.Asset); err != nil {
+			return 0, err
+		}
+		ts[i] = chengdui.Transfer{ID: CreditID(d.Key, d.Credits), DebitAccountID: ChainAccount(d.Asset), CreditAccountID: d.AccountID,
+			Amount: d.Amount, Code: CodeDeposit, Metadata: meta(d, "deposit")}
+	}
+	res, err := s.ledger.CreateTransfers(ctx, ts)
 	if err != nil {
-		return chengdui.Errorf(chengdui.ErrorCode(err), "credit deposit %s: %s", d.Key, chengdui.ErrorMessage(err))
+		return 0, err
 	}
-	d.Status, d.Credits, d.TransferID, d.UpdatedAt = Credited, d.Credits+1, id, s.now()
-	s.cfg.Log.Info("deposit credited", "deposit", d.Key.String(), "account", d.AccountID, "amount", d.Amount.String(), "asset", d.Asset, "transfer", id)
-	return s.store.PutDeposit(ctx, d)
+	n := 0
+	var first error
+	for i, d := range ds {
+		if err := res[i].Err; err != nil {
+			if first == nil {
+				first = chengdui.Errorf(chengdui.ErrorCode(err), "credit deposit %s: %s", d.Key, chengdui.ErrorMessage(err))
+			}
+			continue
+		}
+		id := ts[i].ID
+		d.Status, d.Credits, d.TransferID, d.UpdatedAt = Credited, d.Credits+1, id, s.now()
+		s.cfg.Log.Info("deposit credited", "deposit", d.Key.String(), "account", d.AccountID, "amount", d.Amount.String(), "asset", d.Asset, "transfer", id)
+		if err := s.store.PutDeposit(ctx, d); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, first
 }
 
 // reverse takes back d's last credit. When the account no longer holds the

@@ -146,10 +146,22 @@ func TestSendRefused(t *testing.T) {
 		})
 	}
 
-	// Use nonce 0 so that sending it again is a conflict.
+	// Use nonce 0 so that sending it again is a conflict. The pool may
+	// not have promoted the transaction when the first block is sealed
+	// (a loaded machine): seal until it is mined, or nonce 0 would still be
+	// pending, and a higher-tipped transfer with it a valid replacement.
 	_, err = evm.Faucet(c, f.chain, f.faucet, f.payer.Address, ether(t, "1"))
 	require.NoError(t, err)
-	f.sim.Commit()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		f.sim.Commit()
+		n, err := f.chain.NonceAt(c, f.faucet.Address, nil)
+		require.NoError(t, err)
+		if n == 1 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the faucet's transaction was never mined")
+		time.Sleep(10 * time.Millisecond)
+	}
 
 	tests := []struct {
 		name string

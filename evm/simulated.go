@@ -67,7 +67,14 @@ func NewSimulated(cfg SimulatedConfig) (*Simulated, error) {
 	}
 	config := MainnetSchedule(big.NewInt(id))
 	opts := []func(*node.Config, *ethconfig.Config){
-		func(_ *node.Config, eth *ethconfig.Config) { eth.Genesis.Config = config },
+		func(_ *node.Config, eth *ethconfig.Config) {
+			eth.Genesis.Config = config
+			// The miner stops filling a block after Recommit (2 s by
+			// default): on a loaded machine a Commit could then seal a
+			// block without the transactions waiting in the pool. A block
+			// here is sealed on demand, so let it take what it takes.
+			eth.Miner.Recommit = time.Minute
+		},
 	}
 	if cfg.GasLimit > 0 {
 		opts = append(opts, simulated.WithBlockGasLimit(cfg.GasLimit))

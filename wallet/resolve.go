@@ -35,10 +35,16 @@ func (s *Service) Resolve(ctx context.Context, p deposit.Payment) (string, error
 		if !ok || scheme.String() != addr.Scheme {
 			break
 		}
-		if err := s.ensureWallet(ctx, addr.UserID); err != nil {
-			return "", err
+		acct := AccountID(addr.UserID, a.Code)
+		// Repair the wallet once per account and process: a block of a
+		// thousand deposits must not re-create a thousand wallets.
+		if _, ok := s.resolved.Load(acct); !ok {
+			if err := s.ensureWallet(ctx, addr.UserID); err != nil {
+				return "", err
+			}
+			s.resolved.Store(acct, true)
 		}
-		return AccountID(addr.UserID, a.Code), nil
+		return acct, nil
 	}
 	return "", chengdui.Errorf(chengdui.ENotFound, "no account receives %s at %s", p.Asset, p.Address)
 }

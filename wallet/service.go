@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"chengdui"
@@ -50,6 +51,8 @@ type Service struct {
 	assets   Assets
 	cfg      Config
 	watchers map[keys.Scheme]*keys.Watcher
+	// resolved holds the accounts Resolve has made sure exist.
+	resolved sync.Map
 	// dummy is a hash to verify against when the email is unknown, so a
 	// login takes as long whether or not the account exists.
 	dummy string
