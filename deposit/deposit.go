@@ -115,9 +115,11 @@ type Filter struct {
 type Store interface {
 	// Deposit returns the deposit of a key. Codes: ENotFound.
 	Deposit(ctx context.Context, k Key) (Deposit, error)
-	// PutDeposit inserts or replaces the deposit of d.Key, every field.
-	// Codes: EInvalid without Chain, TxID, Kind or Status.
-	PutDeposit(ctx context.Context, d Deposit) error
+	// PutDeposit inserts or replaces the deposits of their keys, every
+	// field, in one transaction: all or none (a block's thousand deposits
+	// are one commit). Codes: EInvalid for a deposit without chain, txid,
+	// kind or status (nothing is written).
+	PutDeposit(ctx context.Context, ds ...Deposit) error
 	// Unsettled lists a chain's deposits that Settle may change: status
 	// Seen, Orphaned, or Credited with Height 0 (credited, and its block is
 	// gone or it was credited from the mempool). Oldest first: by

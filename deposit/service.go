@@ -104,19 +104,45 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Micro
 // addresses of a known payment never change (they are part of the
 // transaction); a different one is EConflict.
 func (s *Service) Observe(ctx context.Context, ps []Payment) error {
+	// What changed is written in one transaction at the end; a key seen
+	// twice in ps builds on its own pending change.
+	var out []Deposit
+	at := map[Key]int{}
 	for _, p := range ps {
-		if err := s.observe(ctx, p); err != nil {
+		var prev *Deposit
+		if i, ok := at[p.Key]; ok {
+			prev = &out[i]
+		}
+		d, changed, err := s.observe(ctx, p, prev)
+		if err != nil {
 			return err
 		}
+		if !changed {
+			continue
+		}
+		if i, ok := at[p.Key]; ok {
+			out[i] = d
+		} else {
+			at[p.Key] = len(out)
+			out = append(out, d)
+		}
 	}
-	return nil
+	return s.store.PutDeposit(ctx, out...)
 }
 
-func (s *Service) observe(ctx context.Context, p Payment) error {
+// observe returns the deposit p makes of what is stored (or of prev, a
+// change not written yet), and whether it changed.
+func (s *Service) observe(ctx context.Context, p Payment, prev *Deposit) (Deposit, bool, error) {
 	if p.Chain == "" || p.TxID == "" || p.Kind == "" || p.Address == "" || p.Asset == "" {
-		return chengdui.Errorf(chengdui.EInvalid, "deposit %s: chain, txid, kind, address and asset are required", p.Key)
+		return Deposit{}, false, chengdui.Errorf(chengdui.EInvalid, "deposit %s: chain, txid, kind, address and asset are required", p.Key)
 	}
-	d, err := s.store.Deposit(ctx, p.Key)
+	var d Deposit
+	var err error
+	if prev != nil {
+		d = *prev
+	} else {
+		d, err = s.store.Deposit(ctx, p.Key)
+	}
 	switch {
 	case chengdui.ErrorCode(err) == chengdui.ENotFound:
 		d = Deposit{Payment: p, Status: Seen, FirstSeen: s.now(), UpdatedAt: s.now()}
@@ -125,16 +151,16 @@ func (s *Service) observe(ctx context.Context, p Payment) error {
 		case err == nil:
 			d.AccountID = acct
 		case chengdui.ErrorCode(err) != chengdui.ENotFound:
-			return err
+			return Deposit{}, false, err
 		}
 		s.cfg.Log.Info("deposit seen", "deposit", p.Key.String(), "address", p.Address, "asset", p.Asset,
 			"amount", p.Amount.String(), "height", p.Height, "account", d.AccountID)
-		return s.store.PutDeposit(ctx, d)
+		return d, true, nil
 	case err != nil:
-		return err
+		return Deposit{}, false, err
 	}
 	if d.Amount != p.Amount || d.Address != p.Address || d.Asset != p.Asset {
-		return chengdui.Errorf(chengdui.EConflict, "deposit %s was recorded as %s %s to %s, now seen as %s %s to %s",
+		return Deposit{}, false, chengdui.Errorf(chengdui.EConflict, "deposit %s was recorded as %s %s to %s, now seen as %s %s to %s",
 			p.Key, d.Amount, d.Asset, d.Address, p.Amount, p.Asset, p.Address)
 	}
 	changed := false
@@ -152,11 +178,10 @@ func (s *Service) observe(ctx context.Context, p Payment) error {
 	if d.Height > 0 && (d.Status == Orphaned || d.Status == Reversed || d.Status == Replaced) {
 		d.Status, changed = Seen, true
 	}
-	if !changed {
-		return nil
+	if changed {
+		d.UpdatedAt = s.now()
 	}
-	d.UpdatedAt = s.now()
-	return s.store.PutDeposit(ctx, d)
+	return d, changed, nil
 }
 
 // Disconnect records that a chain's blocks at height and above left the
@@ -360,7 +385,7 @@ func (s *Service) credit(ctx context.Context, ds []Deposit) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := 0
+	var done []Deposit
 	var first error
 	for i, d := range ds {
 		if err := res[i].Err; err != nil {
@@ -372,12 +397,12 @@ func (s *Service) credit(ctx context.Context, ds []Deposit) (int, error) {
 		id := ts[i].ID
 		d.Status, d.Credits, d.TransferID, d.UpdatedAt = Credited, d.Credits+1, id, s.now()
 		s.cfg.Log.Info("deposit credited", "deposit", d.Key.String(), "account", d.AccountID, "amount", d.Amount.String(), "asset", d.Asset, "transfer", id)
-		if err := s.store.PutDeposit(ctx, d); err != nil {
-			return n, err
-		}
-		n++
+		done = append(done, d)
 	}
-	return n, first
+	if err := s.store.PutDeposit(ctx, done...); err != nil {
+		return 0, err
+	}
+	return len(done), first
 }
 
 // reverse takes back d's last credit. When the account no longer holds the

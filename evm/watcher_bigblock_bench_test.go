@@ -98,9 +98,9 @@ type timedStore struct {
 	c *phaseClock
 }
 
-func (s timedStore) PutDeposit(ctx context.Context, d deposit.Deposit) error {
+func (s timedStore) PutDeposit(ctx context.Context, d ...deposit.Deposit) error {
 	defer s.c.add(&s.c.put, time.Now())
-	return s.Store.PutDeposit(ctx, d)
+	return s.Store.PutDeposit(ctx, d...)
 }
 
 type timedResolver struct {

@@ -33,13 +33,21 @@ func (d *DB) Deposit(ctx context.Context, k deposit.Key) (deposit.Deposit, error
 	return dep, err
 }
 
-// PutDeposit implements deposit.Store. Codes: EInvalid for a deposit
-// without chain, txid, kind or status.
-func (d *DB) PutDeposit(ctx context.Context, dep deposit.Deposit) error {
-	if err := checkDeposit(dep); err != nil {
-		return err
+// PutDeposit implements deposit.Store: one transaction, the rows sent in
+// one pipelined batch.
+func (d *DB) PutDeposit(ctx context.Context, ds ...deposit.Deposit) error {
+	for _, dep := range ds {
+		if err := checkDeposit(dep); err != nil {
+			return err
+		}
 	}
-	_, err := d.pool.Exec(ctx, `INSERT INTO chain_deposits (chain, txid, kind, idx, address, asset, amount, block_hash, height,
+	if len(ds) == 0 {
+		return nil
+	}
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var b pgx.Batch
+		for _, dep := range ds {
+			b.Queue(`INSERT INTO chain_deposits (chain, txid, kind, idx, address, asset, amount, block_hash, height,
 			rbf, reference, account_id, status, credits, transfer_id, first_seen, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (chain, txid, kind, idx) DO UPDATE SET address = excluded.address, asset = excluded.asset,
@@ -47,10 +55,12 @@ func (d *DB) PutDeposit(ctx context.Context, dep deposit.Deposit) error {
 			reference = excluded.reference, account_id = excluded.account_id, status = excluded.status,
 			credits = excluded.credits, transfer_id = excluded.transfer_id, first_seen = excluded.first_seen,
 			updated_at = excluded.updated_at`,
-		dep.Chain, dep.TxID, dep.Kind, int64(dep.Index), dep.Address, dep.Asset, pgtype.Numeric{Int: dep.Amount.Big(), Valid: true},
-		dep.BlockHash, int64(dep.Height), dep.RBF, dep.Reference, dep.AccountID, string(dep.Status), int64(dep.Credits),
-		dep.TransferID, dep.FirstSeen.UnixMicro(), dep.UpdatedAt.UnixMicro())
-	return err
+				dep.Chain, dep.TxID, dep.Kind, int64(dep.Index), dep.Address, dep.Asset, pgtype.Numeric{Int: dep.Amount.Big(), Valid: true},
+				dep.BlockHash, int64(dep.Height), dep.RBF, dep.Reference, dep.AccountID, string(dep.Status), int64(dep.Credits),
+				dep.TransferID, dep.FirstSeen.UnixMicro(), dep.UpdatedAt.UnixMicro())
+		}
+		return tx.SendBatch(ctx, &b).Close()
+	})
 }
 
 // checkDeposit refuses what no table row can hold.

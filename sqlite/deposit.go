@@ -31,23 +31,38 @@ func (d *DB) Deposit(ctx context.Context, k deposit.Key) (deposit.Deposit, error
 	return dep, err
 }
 
-// PutDeposit implements deposit.Store. Codes: EInvalid for a deposit
-// without chain, txid, kind or status.
-func (d *DB) PutDeposit(ctx context.Context, dep deposit.Deposit) error {
-	if err := checkDeposit(dep); err != nil {
-		return err
+// PutDeposit implements deposit.Store: one transaction, one prepared
+// statement.
+func (d *DB) PutDeposit(ctx context.Context, ds ...deposit.Deposit) error {
+	for _, dep := range ds {
+		if err := checkDeposit(dep); err != nil {
+			return err
+		}
 	}
-	_, err := d.write.ExecContext(ctx, `INSERT INTO chain_deposits (`+chainDepositCols+`)
+	if len(ds) == 0 {
+		return nil
+	}
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO chain_deposits (`+chainDepositCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (chain, txid, kind, idx) DO UPDATE SET address = excluded.address, asset = excluded.asset,
 			amount = excluded.amount, block_hash = excluded.block_hash, height = excluded.height, rbf = excluded.rbf,
 			reference = excluded.reference, account_id = excluded.account_id, status = excluded.status,
 			credits = excluded.credits, transfer_id = excluded.transfer_id, first_seen = excluded.first_seen,
-			updated_at = excluded.updated_at`,
-		dep.Chain, dep.TxID, dep.Kind, int64(dep.Index), dep.Address, dep.Asset, dep.Amount.String(), dep.BlockHash,
-		int64(dep.Height), dep.RBF, dep.Reference, dep.AccountID, string(dep.Status), int64(dep.Credits), dep.TransferID,
-		dep.FirstSeen.UnixMicro(), dep.UpdatedAt.UnixMicro())
-	return err
+			updated_at = excluded.updated_at`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, dep := range ds {
+			if _, err := stmt.ExecContext(ctx, dep.Chain, dep.TxID, dep.Kind, int64(dep.Index), dep.Address, dep.Asset, dep.Amount.String(), dep.BlockHash,
+				int64(dep.Height), dep.RBF, dep.Reference, dep.AccountID, string(dep.Status), int64(dep.Credits), dep.TransferID,
+				dep.FirstSeen.UnixMicro(), dep.UpdatedAt.UnixMicro()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // checkDeposit refuses what no table row can hold.

@@ -20,6 +20,7 @@ import (
 func RunDeposit(t *testing.T, f func(t testing.TB) deposit.Store) {
 	t.Run("RoundTrip", func(t *testing.T) { testDepositRoundTrip(t, f(t)) })
 	t.Run("Refusals", func(t *testing.T) { testDepositRefusals(t, f(t)) })
+	t.Run("Batch", func(t *testing.T) { testDepositBatch(t, f(t)) })
 	t.Run("Unsettled", func(t *testing.T) { testDepositUnsettled(t, f(t)) })
 	t.Run("DepositsFrom", func(t *testing.T) { testDepositsFrom(t, f(t)) })
 	t.Run("DepositsOfTx", func(t *testing.T) { testDepositsOfTx(t, f(t)) })
@@ -148,6 +149,8 @@ func testDepositRefusals(t *testing.T, s deposit.Store) {
 			d := ok
 			c.edit(&d)
 			requireCode(t, chengdui.EInvalid, s.PutDeposit(ctx, d))
+			// In a batch, one bad deposit refuses the whole batch.
+			requireCode(t, chengdui.EInvalid, s.PutDeposit(ctx, ok, d))
 		})
 	}
 	_, err := s.Deposits(ctx, deposit.Filter{Limit: -1})
@@ -485,4 +488,26 @@ func requireBlocks(t testing.TB, s deposit.Store, chain string, from, to uint64,
 		got = append(got, b)
 	}
 	require.Equal(t, want, got, "stored blocks of %s", chain)
+}
+
+// testDepositBatch: many deposits in one PutDeposit, inserted and then
+// replaced together; an empty batch is a no-op.
+func testDepositBatch(t *testing.T, s deposit.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.PutDeposit(ctx))
+	var ds []deposit.Deposit
+	for i := range 50 {
+		d := newDeposit("bitcoin:regtest", fmt.Sprintf("tx%02d", i), uint32(i), deposit.Seen, uint64(100+i), time.Duration(i)*time.Second)
+		ds = append(ds, d)
+	}
+	require.NoError(t, s.PutDeposit(ctx, ds...))
+	for i := range ds {
+		ds[i].Status, ds[i].Credits, ds[i].TransferID = deposit.Credited, 1, fmt.Sprintf("dep:%d", i)
+	}
+	require.NoError(t, s.PutDeposit(ctx, ds...))
+	for _, want := range ds {
+		got, err := s.Deposit(ctx, want.Key)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
 }
