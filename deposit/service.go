@@ -55,6 +55,14 @@ type Config struct {
 	Alerts   Alerter           // nil: alerts are only logged
 	Log      *slog.Logger      // nil: slog.Default()
 	Now      func() time.Time  // nil: time.Now
+	// PolicyFor, if set, may give a deposit its own policy (a payment to
+	// an invoice follows the invoice's speed policy); ok false: the
+	// asset's policy applies.
+	PolicyFor func(ctx context.Context, d Deposit) (p Policy, ok bool, err error)
+	// OnChange, if set, is told of deposits after their change was
+	// written (seen, mined, credited, orphaned, reversed, replaced). It
+	// must not block for long: watchers wait for it.
+	OnChange func(ctx context.Context, ds []Deposit)
 }
 
 // Service credits deposits. Its methods may be called concurrently for
@@ -127,7 +135,7 @@ func (s *Service) Observe(ctx context.Context, ps []Payment) error {
 			out = append(out, d)
 		}
 	}
-	return s.store.PutDeposit(ctx, out...)
+	return s.put(ctx, out...)
 }
 
 // observe returns the deposit p makes of what is stored (or of prev, a
@@ -199,7 +207,7 @@ func (s *Service) Disconnect(ctx context.Context, chain string, height uint64) e
 			d.Status = Orphaned
 		}
 		d.UpdatedAt = s.now()
-		if err := s.store.PutDeposit(ctx, d); err != nil {
+		if err := s.put(ctx, d); err != nil {
 			return err
 		}
 	}
@@ -229,7 +237,7 @@ func (s *Service) Replace(ctx context.Context, chain, txid string) error {
 		}
 		s.cfg.Log.Warn("deposit replaced before confirmation", "deposit", d.Key.String())
 		d.Status, d.UpdatedAt = Replaced, s.now()
-		if err := s.store.PutDeposit(ctx, d); err != nil {
+		if err := s.put(ctx, d); err != nil {
 			return err
 		}
 	}
@@ -254,7 +262,10 @@ func (s *Service) Settle(ctx context.Context, chain string, tip uint64) (Result,
 	}
 	var due []Deposit // credited together, in one ledger request
 	for _, d := range ds {
-		eligible := s.eligible(d, tip)
+		eligible, err := s.eligible(ctx, d, tip)
+		if err != nil {
+			return res, err
+		}
 		switch {
 		case d.Status == Seen && eligible:
 			if d.AccountID == "" {
@@ -264,7 +275,7 @@ func (s *Service) Settle(ctx context.Context, chain string, tip uint64) (Result,
 					d.AccountID = acct
 				case chengdui.ErrorCode(err) == chengdui.ENotFound:
 					d.Status, d.UpdatedAt = Unexpected, s.now()
-					if err := s.store.PutDeposit(ctx, d); err != nil {
+					if err := s.put(ctx, d); err != nil {
 						return res, err
 					}
 					s.alert(ctx, AlertUnexpected, d, "")
@@ -290,9 +301,38 @@ func (s *Service) Settle(ctx context.Context, chain string, tip uint64) (Result,
 	return res, err
 }
 
+// put writes deposits and tells OnChange.
+func (s *Service) put(ctx context.Context, ds ...Deposit) error {
+	if err := s.store.PutDeposit(ctx, ds...); err != nil {
+		return err
+	}
+	if s.cfg.OnChange != nil && len(ds) > 0 {
+		s.cfg.OnChange(ctx, ds)
+	}
+	return nil
+}
+
+// policy is d's confirmation policy.
+func (s *Service) policy(ctx context.Context, d Deposit) (Policy, error) {
+	if s.cfg.PolicyFor != nil && d.AccountID != "" {
+		p, ok, err := s.cfg.PolicyFor(ctx, d)
+		if err != nil || ok {
+			return p, err
+		}
+	}
+	return s.PolicyOf(d.Asset), nil
+}
+
 // eligible reports whether d may be (or stay) credited at tip.
-func (s *Service) eligible(d Deposit, tip uint64) bool {
-	p := s.PolicyOf(d.Asset)
+func (s *Service) eligible(ctx context.Context, d Deposit, tip uint64) (bool, error) {
+	p, err := s.policy(ctx, d)
+	if err != nil {
+		return false, err
+	}
+	return eligibleAt(p, d, tip), nil
+}
+
+func eligibleAt(p Policy, d Deposit, tip uint64) bool {
 	if d.Height == 0 {
 		return p.Depth == 0 && !d.RBF && d.Amount.Cmp(p.ZeroConfMax) <= 0
 	}
@@ -399,7 +439,7 @@ func (s *Service) credit(ctx context.Context, ds []Deposit) (int, error) {
 		s.cfg.Log.Info("deposit credited", "deposit", d.Key.String(), "account", d.AccountID, "amount", d.Amount.String(), "asset", d.Asset, "transfer", id)
 		done = append(done, d)
 	}
-	if err := s.store.PutDeposit(ctx, done...); err != nil {
+	if err := s.put(ctx, done...); err != nil {
 		return 0, err
 	}
 	return len(done), first
@@ -433,7 +473,7 @@ func (s *Service) reverse(ctx context.Context, d Deposit, why string) (Deposit, 
 	delete(s.blocked, d.Key)
 	s.mu.Unlock()
 	d.Status, d.TransferID, d.UpdatedAt = Reversed, id, s.now()
-	if err := s.store.PutDeposit(ctx, d); err != nil {
+	if err := s.put(ctx, d); err != nil {
 		return d, err
 	}
 	s.alert(ctx, AlertReversed, d, why)
