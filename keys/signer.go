@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"crypto/ecdsa"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,6 +32,8 @@ type Signer interface {
 type SeedSigner struct {
 	mu     sync.RWMutex
 	master *hdkeychain.ExtendedKey // nil once closed
+	// keys are the signing keys derived so far, by path; Close drops them.
+	keys map[string]*ecdsa.PrivateKey
 }
 
 var _ Signer = (*SeedSigner)(nil)
@@ -97,18 +100,9 @@ func (s *SeedSigner) SignDigest(path Path, digest []byte) ([]byte, error) {
 	if len(digest) != 32 {
 		return nil, chengdui.Errorf(chengdui.EInvalid, "a digest to sign has 32 bytes, not %d", len(digest))
 	}
-	priv, err := s.privateKey(path)
+	k, err := s.signingKey(path)
 	if err != nil {
 		return nil, err
-	}
-	defer priv.Zero()
-	b := priv.Serialize()
-	defer clear(b)
-	// go-ethereum's key holds a big.Int that cannot be wiped; it is garbage
-	// as soon as Sign returns.
-	k, err := crypto.ToECDSA(b)
-	if err != nil {
-		return nil, chengdui.Errorf(chengdui.EInternal, "private key: %v", err)
 	}
 	sig, err := crypto.Sign(digest, k)
 	if err != nil {
@@ -117,10 +111,46 @@ func (s *SeedSigner) SignDigest(path Path, digest []byte) ([]byte, error) {
 	return sig, nil
 }
 
+// signingKey returns the key at path as go-ethereum signs with it, derived
+// once per path and kept while the signer is open: deriving costs five
+// scalar multiplications, a signature one (the hot wallet and the router
+// intent key sign thousands of times). Close forgets them.
+func (s *SeedSigner) signingKey(path Path) (*ecdsa.PrivateKey, error) {
+	key := path.String()
+	s.mu.RLock()
+	k, ok := s.keys[key]
+	s.mu.RUnlock()
+	if ok {
+		return k, nil
+	}
+	priv, err := s.privateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	defer priv.Zero()
+	b := priv.Serialize()
+	defer clear(b)
+	k, err = crypto.ToECDSA(b)
+	if err != nil {
+		return nil, chengdui.Errorf(chengdui.EInternal, "private key: %v", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.master == nil {
+		return nil, chengdui.Errorf(chengdui.EUnavailable, "the signer is closed")
+	}
+	if s.keys == nil {
+		s.keys = map[string]*ecdsa.PrivateKey{}
+	}
+	s.keys[key] = k
+	return k, nil
+}
+
 // Close zeroes the master key; later calls fail with EUnavailable.
 func (s *SeedSigner) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	clear(s.keys) // go-ethereum's keys cannot be wiped: they are dropped for the GC
 	if s.master != nil {
 		s.master.Zero()
 		s.master = nil

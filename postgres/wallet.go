@@ -95,17 +95,27 @@ func (d *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 // every process queue on it and each gets its own value. At the limit the
 // update's WHERE fails, no row comes back and the counter stays.
 func (d *DB) AllocateAddressIndex(ctx context.Context, scheme, network string) (uint32, error) {
-	var idx int64
-	err := d.pool.QueryRow(ctx, `INSERT INTO address_indexes (scheme, network, next_index) VALUES ($1, $2, 1)
-		ON CONFLICT (scheme, network) DO UPDATE SET next_index = address_indexes.next_index + 1
-			WHERE address_indexes.next_index <= $3
-		RETURNING next_index - 1`, scheme, network, int64(maxAddressIndex)).Scan(&idx)
+	return d.AllocateAddressIndexes(ctx, scheme, network, 1)
+}
+
+// AllocateAddressIndexes allocates n consecutive indexes at once and
+// returns the first (invoices take them in blocks: one write for many
+// addresses). Codes: EInvalid when fewer than n are left, or n is 0.
+func (d *DB) AllocateAddressIndexes(ctx context.Context, scheme, network string, n uint32) (uint32, error) {
+	if n == 0 || n > maxAddressIndex {
+		return 0, chengdui.Errorf(chengdui.EInvalid, "allocate from 1 to %d address indexes, not %d", maxAddressIndex, n)
+	}
+	var first int64
+	err := d.pool.QueryRow(ctx, `INSERT INTO address_indexes (scheme, network, next_index) VALUES ($1, $2, $3)
+		ON CONFLICT (scheme, network) DO UPDATE SET next_index = address_indexes.next_index + excluded.next_index
+			WHERE address_indexes.next_index + excluded.next_index - 1 <= $4
+		RETURNING next_index - $3`, scheme, network, int64(n), int64(maxAddressIndex)).Scan(&first)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, chengdui.Errorf(chengdui.EInvalid, "all %d address indexes of %s on %s are used", maxAddressIndex+1, scheme, network)
+		return 0, chengdui.Errorf(chengdui.EInvalid, "fewer than %d of the %d address indexes of %s on %s are left", n, maxAddressIndex+1, scheme, network)
 	} else if err != nil {
 		return 0, err
 	}
-	return uint32(idx), nil
+	return uint32(first), nil
 }
 
 // AddDepositAddress implements wallet.Store.

@@ -91,17 +91,27 @@ func (d *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 // (busy_timeout), so no two callers see the same counter value. At the
 // limit the update's WHERE fails, no row comes back and the counter stays.
 func (d *DB) AllocateAddressIndex(ctx context.Context, scheme, network string) (uint32, error) {
-	var idx int64
-	err := d.write.QueryRowContext(ctx, `INSERT INTO address_indexes (scheme, network, next_index) VALUES (?, ?, 1)
-		ON CONFLICT (scheme, network) DO UPDATE SET next_index = address_indexes.next_index + 1
-			WHERE address_indexes.next_index <= ?
-		RETURNING next_index - 1`, scheme, network, maxAddressIndex).Scan(&idx)
+	return d.AllocateAddressIndexes(ctx, scheme, network, 1)
+}
+
+// AllocateAddressIndexes allocates n consecutive indexes at once and
+// returns the first (invoices take them in blocks: one write for many
+// addresses). Codes: EInvalid when fewer than n are left, or n is 0.
+func (d *DB) AllocateAddressIndexes(ctx context.Context, scheme, network string, n uint32) (uint32, error) {
+	if n == 0 || n > maxAddressIndex {
+		return 0, chengdui.Errorf(chengdui.EInvalid, "allocate from 1 to %d address indexes, not %d", maxAddressIndex, n)
+	}
+	var first int64
+	err := d.write.QueryRowContext(ctx, `INSERT INTO address_indexes (scheme, network, next_index) VALUES (?, ?, ?)
+		ON CONFLICT (scheme, network) DO UPDATE SET next_index = address_indexes.next_index + excluded.next_index
+			WHERE address_indexes.next_index + excluded.next_index - 1 <= ?
+		RETURNING next_index - ?`, scheme, network, int64(n), maxAddressIndex, int64(n)).Scan(&first)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, chengdui.Errorf(chengdui.EInvalid, "all %d address indexes of %s on %s are used", maxAddressIndex+1, scheme, network)
+		return 0, chengdui.Errorf(chengdui.EInvalid, "fewer than %d of the %d address indexes of %s on %s are left", n, maxAddressIndex+1, scheme, network)
 	} else if err != nil {
 		return 0, err
 	}
-	return uint32(idx), nil
+	return uint32(first), nil
 }
 
 // AddDepositAddress implements wallet.Store.

@@ -108,6 +108,27 @@ func testAddressIndexes(t *testing.T, s wallet.Store) {
 	require.Equal(t, uint32(2), alloc("p2wpkh", "mainnet"))
 	require.Equal(t, uint32(1), alloc("p2tr", "mainnet"))
 	require.Equal(t, uint32(1), alloc("p2wpkh", "testnet"))
+
+	// Blocks: n consecutive indexes in one write, shared with single ones.
+	blocks, ok := s.(interface {
+		AllocateAddressIndexes(ctx context.Context, scheme, network string, n uint32) (uint32, error)
+	})
+	if !ok {
+		return
+	}
+	first, err := blocks.AllocateAddressIndexes(ctx, "p2wpkh", "mainnet", 64)
+	require.NoError(t, err)
+	require.Equal(t, uint32(3), first)
+	require.Equal(t, uint32(67), alloc("p2wpkh", "mainnet"))
+	first, err = blocks.AllocateAddressIndexes(ctx, "new", "mainnet", 10)
+	require.NoError(t, err)
+	require.Equal(t, uint32(0), first, "a new counter starts at 0")
+	require.Equal(t, uint32(10), alloc("new", "mainnet"))
+	_, err = blocks.AllocateAddressIndexes(ctx, "new", "mainnet", 0)
+	requireCode(t, chengdui.EInvalid, err)
+	_, err = blocks.AllocateAddressIndexes(ctx, "new", "mainnet", 1<<31-1)
+	requireCode(t, chengdui.EInvalid, err)
+	require.Equal(t, uint32(11), alloc("new", "mainnet"), "a refused block allocates nothing")
 }
 
 // testAddressIndexLimit moves a counter to the last non-hardened index
