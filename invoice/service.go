@@ -120,6 +120,45 @@ type Service struct {
 	accounts sync.Map                         // clearing and store accounts known to exist
 	policies sync.Map                         // invoice id → deposit.Policy
 	dirty    map[string]bool                  // invoices whose deposit change failed to apply
+
+	poolMu sync.Mutex
+	pools  map[string]*indexPool // derivation indexes taken in blocks, by tree
+}
+
+// indexPool is a block of allocated indexes not handed out yet: [next, end).
+type indexPool struct{ next, end uint32 }
+
+// BlockAllocator allocates n consecutive indexes in one write; the
+// databases implement it. Indexes of a block lost in a crash are never
+// issued: a gap below the highest issued index, which watchers cover.
+type BlockAllocator interface {
+	AllocateAddressIndexes(ctx context.Context, scheme, network string, n uint32) (first uint32, err error)
+}
+
+// indexBlock is how many indexes are taken at once.
+const indexBlock = 64
+
+// index hands out the next derivation index of a tree.
+func (s *Service) index(ctx context.Context, scheme, network string) (uint32, error) {
+	b, ok := s.cfg.Allocator.(BlockAllocator)
+	if !ok {
+		return s.cfg.Allocator.AllocateAddressIndex(ctx, scheme, network)
+	}
+	s.poolMu.Lock()
+	defer s.poolMu.Unlock()
+	key := scheme + "/" + network
+	p := s.pools[key]
+	if p == nil || p.next == p.end {
+		first, err := b.AllocateAddressIndexes(ctx, scheme, network, indexBlock)
+		if err != nil {
+			return 0, err
+		}
+		p = &indexPool{next: first, end: first + indexBlock}
+		s.pools[key] = p
+	}
+	idx := p.next
+	p.next++
+	return idx, nil
 }
 
 // NewService returns a Service.
@@ -145,7 +184,8 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Service{cfg: cfg, methods: map[string]MethodConfig{}, subs: map[string]map[chan Invoice]bool{}, dirty: map[string]bool{}}
+	s := &Service{cfg: cfg, methods: map[string]MethodConfig{}, subs: map[string]map[chan Invoice]bool{}, dirty: map[string]bool{},
+		pools: map[string]*indexPool{}}
 	for _, m := range cfg.Methods {
 		if m.ID == "" || m.Asset == "" || m.Deriver == nil || m.Scheme == "" || m.Chain == "" {
 			return nil, fmt.Errorf("invoice: method %q needs an asset, a chain, a scheme and a deriver", m.ID)
@@ -395,7 +435,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Invoice, error
 				}
 			}
 		} else {
-			idx, err := s.cfg.Allocator.AllocateAddressIndex(ctx, m.Scheme, m.Network)
+			idx, err := s.index(ctx, m.Scheme, m.Network)
 			if err != nil {
 				return Invoice{}, err
 			}
