@@ -13,6 +13,7 @@ import (
 func BenchmarkCreate(b *testing.B) {
 	h := invoicetest.New(b)
 	ctx := context.Background()
+	b.SetParallelism(16) // 32 concurrent callers, as many HTTP clients
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

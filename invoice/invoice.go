@@ -262,6 +262,12 @@ type Address struct {
 	CreatedAt time.Time
 }
 
+// Creation is one invoice to create with its events.
+type Creation struct {
+	Invoice Invoice
+	Events  []Event
+}
+
 // Store is what the invoice service needs from storage. The sqlite and
 // postgres packages implement it; storetest.RunInvoice checks both.
 type Store interface {
@@ -271,6 +277,11 @@ type Store interface {
 	// taken (nothing is written); EInvalid for an invoice without id,
 	// store or status.
 	CreateInvoice(ctx context.Context, inv Invoice, events []Event) error
+	// CreateInvoices creates several invoices as CreateInvoice does, all
+	// in one transaction: all or none (the service batches concurrent
+	// creations into one commit). Codes: as CreateInvoice, for the whole
+	// batch.
+	CreateInvoices(ctx context.Context, batch []Creation) error
 	// Invoice returns an invoice. Codes: ENotFound.
 	Invoice(ctx context.Context, id string) (Invoice, error)
 	// Invoices lists invoices by filter. Codes: EInvalid for a negative

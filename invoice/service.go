@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -123,6 +124,73 @@ type Service struct {
 
 	poolMu sync.Mutex
 	pools  map[string]*indexPool // derivation indexes taken in blocks, by tree
+
+	cm committer
+}
+
+// committer batches concurrent invoice creations into one transaction
+// (group commit): a database commit waits for the disk, and a batch of a
+// hundred waits as long as one. The first caller leads: it commits what
+// is queued, then hands the lead to the first caller still waiting.
+type committer struct {
+	mu    sync.Mutex
+	busy  bool
+	queue []*pendingCreation
+}
+
+type pendingCreation struct {
+	c    Creation
+	done chan error // the result, or errLead
+}
+
+// errLead tells a waiting creation that it now commits the queue.
+var errLead = errors.New("lead")
+
+// maxCommit is the most creations committed together.
+const maxCommit = 256
+
+// create stores a new invoice through the group commit.
+func (s *Service) create(ctx context.Context, c Creation) error {
+	p := &pendingCreation{c: c, done: make(chan error, 1)}
+	s.cm.mu.Lock()
+	s.cm.queue = append(s.cm.queue, p)
+	lead := !s.cm.busy
+	s.cm.busy = true
+	s.cm.mu.Unlock()
+	if !lead {
+		if err := <-p.done; err != errLead {
+			return err
+		}
+	}
+	// Leading: p is first in the queue.
+	s.cm.mu.Lock()
+	batch := s.cm.queue[:min(len(s.cm.queue), maxCommit)]
+	s.cm.queue = s.cm.queue[len(batch):]
+	s.cm.mu.Unlock()
+	cs := make([]Creation, len(batch))
+	for i, b := range batch {
+		cs[i] = b.c
+	}
+	// The batch is others' too: one caller's cancellation must not fail it.
+	err := s.cfg.Store.CreateInvoices(context.WithoutCancel(ctx), cs)
+	if err != nil && len(batch) > 1 {
+		// One creation spoiled the batch (a conflict): each on its own.
+		for _, b := range batch {
+			b.done <- s.cfg.Store.CreateInvoices(context.WithoutCancel(ctx), []Creation{b.c})
+		}
+	} else {
+		for _, b := range batch {
+			b.done <- err
+		}
+	}
+	s.cm.mu.Lock()
+	if len(s.cm.queue) > 0 {
+		s.cm.queue[0].done <- errLead
+	} else {
+		s.cm.busy = false
+	}
+	s.cm.mu.Unlock()
+	return <-p.done
 }
 
 // indexPool is a block of allocated indexes not handed out yet: [next, end).
@@ -459,7 +527,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Invoice, error
 		inv.Methods = append(inv.Methods, Method{ID: MethodBalance})
 	}
 	ev := Event{StoreID: inv.StoreID, InvoiceID: inv.ID, Type: EventCreated, Data: json.RawMessage(`{}`), CreatedAt: now}
-	if err := s.cfg.Store.CreateInvoice(ctx, inv, s.stamp([]Event{ev})); err != nil {
+	if err := s.create(ctx, Creation{Invoice: inv, Events: s.stamp([]Event{ev})}); err != nil {
 		return Invoice{}, err
 	}
 	inv.Version = 1

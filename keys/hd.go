@@ -265,6 +265,9 @@ type Watcher struct {
 	scheme Scheme
 	net    Network
 	acct   *hdkeychain.ExtendedKey
+	// chains are the account's derived change-level keys (0 receive, 1
+	// change): an address then costs one derivation, not two.
+	chains [2]*hdkeychain.ExtendedKey
 }
 
 // NewWatcher checks xpub (see DeriveFromXPub) and, for Bitcoin schemes,
@@ -285,7 +288,13 @@ func NewWatcher(s Scheme, net Network, xpub string) (*Watcher, error) {
 	if s != EVM && isMainnetVersion(k.Version()) != (net == Mainnet) {
 		return nil, chengdui.Errorf(chengdui.EInvalid, "extended public key is for another network than %s", net)
 	}
-	return &Watcher{scheme: s, net: net, acct: k}, nil
+	w := &Watcher{scheme: s, net: net, acct: k}
+	for change := range w.chains {
+		if w.chains[change], err = derivePath(k, Path{uint32(change)}); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
 }
 
 // Scheme and Network report what the watcher derives.
@@ -294,6 +303,17 @@ func (w *Watcher) Network() Network { return w.net }
 
 // PublicKey derives the public key at change/index.
 func (w *Watcher) PublicKey(change, index uint32) (*btcec.PublicKey, error) {
+	if change < uint32(len(w.chains)) && index < Hardened {
+		child, err := derivePath(w.chains[change], Path{index})
+		if err != nil {
+			return nil, err
+		}
+		pub, err := child.ECPubKey()
+		if err != nil {
+			return nil, chengdui.Errorf(chengdui.EInternal, "public key: %v", err)
+		}
+		return pub, nil
+	}
 	return derivePublic(w.acct, change, index)
 }
 
