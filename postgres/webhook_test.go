@@ -1,0 +1,12 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"chengdui/storetest"
+	"chengdui/webhook"
+)
+
+func TestWebhookConformance(t *testing.T) {
+	storetest.RunWebhook(t, func(t testing.TB) webhook.Store { return Fresh(t) })
+}
