@@ -3,6 +3,7 @@ package invoice
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -750,7 +751,12 @@ const (
 )
 
 // PassID is the ledger transfer id passing a settled payment to the store.
-func PassID(invoiceID, paymentID string) string { return "inv:" + invoiceID + ":pass:" + paymentID }
+// Payment ids (chain, txid, kind, index) can be longer than a transfer id
+// may be: the id carries a hash of it, the transfer's metadata the id.
+func PassID(invoiceID, paymentID string) string {
+	h := sha256.Sum256([]byte(paymentID))
+	return "inv:" + invoiceID + ":pass:" + hex.EncodeToString(h[:16])
+}
 
 // pass moves every settled payment of a settled invoice from its clearing
 // account to the store, one transfer per payment (idempotent by id, so a

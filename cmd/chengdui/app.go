@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"sync"
 	"time"
 
 	"chengdui"
 	chttp "chengdui/http"
+	"chengdui/invoice"
 	"chengdui/ledger"
 	"chengdui/merchant"
 	"chengdui/wallet"
@@ -41,6 +43,14 @@ type appConfig struct {
 	// Dev's come from its in-process EVM chain and regtest btcd.
 	// The returned stop runs after the watchers have stopped.
 	Chains func(ctx context.Context) (cs *chainsSetup, stop func(), err error)
+	// Rates, if set (it needs Wallet), returns the quoter invoices are
+	// priced with; without it there are no invoices.
+	Rates func(ctx context.Context) (q invoice.Quoter, stop func(), err error)
+	// AllowPrivateWebhooks lets webhooks target loopback and private
+	// addresses (dev: a shop on the same machine).
+	AllowPrivateWebhooks bool
+	// SeedInvoices, if set, runs once invoices are up (dev's demo invoice).
+	SeedInvoices func(ctx context.Context, s services) error
 	// Faucets, dev only: BTC and test-token faucets for the faucet route.
 	AssetFaucet func(ctx context.Context, asset, to, amount string) (string, error)
 }
@@ -50,6 +60,8 @@ type services struct {
 	Ledger    *ledger.Engine
 	Wallets   *wallet.Service
 	Merchants *merchant.Service
+	Invoices  *invoice.Service // set before SeedInvoices
+	DB        database
 }
 
 // serveApp runs the platform until ctx is cancelled, then shuts down in
@@ -90,7 +102,7 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 	}
 	var wallets chengdui.Wallets
 	var merchants chengdui.Merchants
-	svcs := services{Ledger: eng}
+	svcs := services{Ledger: eng, DB: db}
 	if cfg.Wallet != nil {
 		if svcs.Wallets, svcs.Merchants, err = newUserServices(db, eng, cfg.Wallet, log); err != nil {
 			return err
@@ -102,13 +114,57 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}
 	}
+	var cs *chainsSetup
 	if cfg.Chains != nil && svcs.Wallets != nil {
-		cs, stopChains, err := cfg.Chains(ctx)
-		if err != nil {
+		var stopChains func()
+		if cs, stopChains, err = cfg.Chains(ctx); err != nil {
 			return fmt.Errorf("chains: %w", err)
 		}
 		defer stopChains()
-		rt, err := startChains(ctx, cs, db, eng, svcs.Wallets, log)
+	}
+	// Background services (invoice clock, webhook delivery) run until the
+	// deferred cancel, before the ledger stops.
+	bgCtx, bgCancel := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	defer func() {
+		bgCancel()
+		bg.Wait()
+	}()
+	var invoices *invoice.Service
+	if svcs.Merchants != nil && cfg.Rates != nil {
+		quoter, stopRates, err := cfg.Rates(ctx)
+		if err != nil {
+			return fmt.Errorf("rates: %w", err)
+		}
+		defer stopRates()
+		hooks, err := newWebhooks(db, cfg.AllowPrivateWebhooks, log)
+		if err != nil {
+			return err
+		}
+		invoices, err = newInvoices(invoiceDeps{DB: db, Ledger: eng, Wallets: svcs.Wallets, Chains: cs, Quoter: quoter, Notify: hooks.Notify, Log: log})
+		if err != nil {
+			return fmt.Errorf("invoices: %w", err)
+		}
+		bg.Add(2)
+		go func() {
+			defer bg.Done()
+			if err := hooks.Run(bgCtx); err != nil && bgCtx.Err() == nil {
+				log.Error("webhook delivery stopped", "err", err)
+			}
+		}()
+		go func() {
+			defer bg.Done()
+			invoices.Run(bgCtx, invoiceTick)
+		}()
+		idem, ok := db.(chengdui.IdempotencyStore)
+		if !ok {
+			return fmt.Errorf("database %T does not keep idempotency keys", db)
+		}
+		hcfg.Invoices, hcfg.Webhooks, hcfg.Idempotency = invoices, hooks, idem
+		svcs.Invoices = invoices
+	}
+	if cs != nil {
+		rt, err := startChains(ctx, cs, db, eng, svcs.Wallets, invoices, log)
 		if err != nil {
 			return err
 		}
@@ -120,6 +176,17 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		hcfg.Deposits = rt.UserDeps
 		if cs.Signer != nil {
 			hcfg.Withdrawals = rt.Withdrawals // watch-only: no route, nothing would pay it
+		}
+	}
+	if invoices != nil {
+		// Deposits whose invoice change a crash lost are applied again.
+		if err := invoices.Recover(ctx); err != nil {
+			return fmt.Errorf("invoices: recover: %w", err)
+		}
+		if cfg.SeedInvoices != nil {
+			if err := cfg.SeedInvoices(ctx, svcs); err != nil {
+				return fmt.Errorf("seeding demo invoices: %w", err)
+			}
 		}
 	}
 	hcfg.AssetFaucet = cfg.AssetFaucet

@@ -20,6 +20,7 @@ import (
 	"chengdui/bitcoin/cold"
 	"chengdui/deposit"
 	"chengdui/evm"
+	"chengdui/invoice"
 	"chengdui/keys"
 	"chengdui/ledger"
 	"chengdui/merchant"
@@ -67,6 +68,17 @@ type evmSetup struct {
 	StartHeight uint64
 	// Hot is the key the hot wallet pays from (with Signer).
 	HotPath keys.Path
+	// IntentPath is the key that signs PaymentRouter intents (the
+	// router's signer); nil: invoices carry no intents.
+	IntentPath keys.Path
+}
+
+var zeroAddress common.Address
+
+// evmHotAddress is the hot wallet's address.
+func evmHotAddress(s *keys.SeedSigner, path keys.Path) (string, error) {
+	a, err := evm.NewAccount(s, path)
+	return a.Address.Hex(), err
 }
 
 // chainRuntime runs the watchers, payers and senders of a chainsSetup.
@@ -83,7 +95,11 @@ type chainRuntime struct {
 // startChains builds the deposit and withdrawal services and starts a
 // watcher per chain and, with a signer, the payers and EVM senders and
 // sweepers. Stop it with stop.
-func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.Engine, wallets *wallet.Service, log *slog.Logger) (*chainRuntime, error) {
+//
+// With invoices set, payments to invoice addresses and router payments
+// credit invoices (at their speed policy), and invoice addresses are
+// watched and swept like users' deposit addresses.
+func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.Engine, wallets *wallet.Service, invoices *invoice.Service, log *slog.Logger) (*chainRuntime, error) {
 	dstore, ok1 := db.(deposit.Store)
 	coins, ok2 := db.(bitcoin.CoinStore)
 	wstore, ok3 := db.(withdraw.Store)
@@ -100,8 +116,26 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		}
 	}
 	rec := &audit.Recorder{Store: astore, Log: log}
+	var resolver deposit.Resolver = wallets
+	dcfg := deposit.Config{Policies: cs.Policies, Alerts: rec, Log: log}
+	istore, _ := db.(invoice.Store)
+	if invoices != nil && istore != nil {
+		resolver = invoices.Resolver(wallets)
+		dcfg.PolicyFor, dcfg.OnChange = invoices.Policy, invoices.DepositsChanged
+	} else {
+		istore = nil
+	}
+	// addresses lists the watched addresses of a tree: users' and invoices'.
+	addresses := func(ctx context.Context, scheme, network string) ([]chengdui.DepositAddress, error) {
+		as, err := ustore.AddressesOf(ctx, scheme, network)
+		if err != nil || istore == nil {
+			return as, err
+		}
+		more, err := invoiceAddresses(ctx, istore, scheme, network)
+		return append(as, more...), err
+	}
 	rt := &chainRuntime{
-		Deposits:    deposit.New(dstore, eng, wallets, deposit.Config{Policies: cs.Policies, Alerts: rec, Log: log}),
+		Deposits:    deposit.New(dstore, eng, resolver, dcfg),
 		Withdrawals: withdraw.New(wstore, eng, db, auth.Guard{F: mstore}, withdraw.Config{Log: log}),
 	}
 	rt.UserDeps = userDeposits{store: dstore, assets: db}
@@ -119,7 +153,7 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		w, err := bitcoin.NewWatcher(bitcoin.WatcherConfig{Chain: b.Chain, Node: b.Node, Asset: "BTC", Deposits: rt.Deposits, Coins: coins,
 			Receive: recv, StartHeight: b.StartHeight, Log: log,
 			Addresses: func(ctx context.Context) ([]chengdui.DepositAddress, error) {
-				return ustore.AddressesOf(ctx, keys.P2WPKH.String(), network)
+				return addresses(ctx, keys.P2WPKH.String(), network)
 			}})
 		if err != nil {
 			cancel()
@@ -181,7 +215,7 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		w, err := evm.NewWatcher(evm.WatcherConfig{Chain: e.Chain, Client: e.Client, NativeAsset: e.NativeAsset, Tokens: tokens, Router: e.Router, Internal: internal,
 			Deposits: rt.Deposits, StartHeight: e.StartHeight, Log: log,
 			Addresses: func(ctx context.Context) ([]chengdui.DepositAddress, error) {
-				return ustore.AddressesOf(ctx, keys.EVM.String(), "evm")
+				return addresses(ctx, keys.EVM.String(), "evm")
 			}})
 		if err != nil {
 			cancel()
@@ -223,7 +257,9 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 		chain, signer := e.Chain, cs.Signer
 		runs = append(runs, sender.Run,
 			func(ctx context.Context) error { return rt.Withdrawals.ResumeEvery(ctx, chain, resumeInterval) },
-			func(ctx context.Context) error { return sweepLoop(ctx, dstore, ustore, sweeper, signer, chain, log) })
+			func(ctx context.Context) error {
+				return sweepLoop(ctx, dstore, ustore, istore, sweeper, signer, chain, log)
+			})
 	}
 	for _, run := range runs {
 		rt.wg.Add(1)
@@ -273,9 +309,10 @@ const resumeInterval = 10 * time.Second
 // sweepInterval is how often credited EVM deposit addresses are swept.
 const sweepInterval = 30 * time.Second
 
-// sweepLoop moves credited deposits from users' EVM deposit addresses to
-// the hot wallet, so withdrawals can be paid from one place.
-func sweepLoop(ctx context.Context, ds deposit.Store, us wallet.Store, sw *evm.Sweeper, signer *keys.SeedSigner, chain string, log *slog.Logger) error {
+// sweepLoop moves credited deposits from users' and invoices' EVM
+// addresses to the hot wallet, so withdrawals can be paid from one place.
+// is may be nil (no invoices).
+func sweepLoop(ctx context.Context, ds deposit.Store, us wallet.Store, is invoice.Store, sw *evm.Sweeper, signer *keys.SeedSigner, chain string, log *slog.Logger) error {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
@@ -296,11 +333,17 @@ func sweepLoop(ctx context.Context, ds deposit.Store, us wallet.Store, sw *evm.S
 				continue
 			}
 			seen[d.Address] = true
-			a, err := us.DepositAddress(ctx, d.Address)
-			if err != nil {
-				continue // an invoice address or another kind: not swept here
+			var index uint32
+			if a, err := us.DepositAddress(ctx, d.Address); err == nil {
+				index = a.Index
+			} else if is == nil {
+				continue
+			} else if a, err := is.InvoiceAddress(ctx, d.Address); err == nil {
+				index = a.Index
+			} else {
+				continue // a router payment to the hot wallet, or another kind
 			}
-			acct, err := evm.DepositAccount(signer, a.Index)
+			acct, err := evm.DepositAccount(signer, index)
 			if err != nil {
 				continue
 			}

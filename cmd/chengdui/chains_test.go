@@ -38,7 +38,7 @@ const (
 // chainDeadline, not startTimeout, for the banner and /readyz, as dev
 // starts btcd and mines its first 500 blocks before it listens, and the
 // race detector on a loaded machine makes that take more than 10 s.
-func startDevChains(t *testing.T, args ...string) *server {
+func startDevChains(t testing.TB, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
@@ -74,14 +74,14 @@ func startDevChains(t *testing.T, args ...string) *server {
 
 // devSession is a logged-in user of a running dev.
 type devSession struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	token string
 }
 
 // loginDemoPayer logs in with the demo payer's credentials from dev's
 // banner.
-func loginDemoPayer(t *testing.T, dev *server) *devSession {
+func loginDemoPayer(t testing.TB, dev *server) *devSession {
 	t.Helper()
 	m := demoPayerLine.FindStringSubmatch(dev.Stdout.String())
 	require.NotNil(t, m, "no demo payer in the banner:\n%s", dev.Stdout)
@@ -145,7 +145,7 @@ func (s *devSession) wallet() (map[string]chengdui.Balance, map[string]string) {
 }
 
 // units parses a decimal string of smallest units.
-func units(t *testing.T, s string) *big.Int {
+func units(t testing.TB, s string) *big.Int {
 	t.Helper()
 	n, ok := new(big.Int).SetString(s, 10)
 	require.True(t, ok, "%q is not a whole number", s)
@@ -153,7 +153,7 @@ func units(t *testing.T, s string) *big.Int {
 }
 
 // amountUnits is a decimal amount of whole units in smallest units.
-func amountUnits(t *testing.T, amount string, decimals uint8) *big.Int {
+func amountUnits(t testing.TB, amount string, decimals uint8) *big.Int {
 	t.Helper()
 	a, err := chengdui.ParseDecimal(amount, decimals)
 	require.NoError(t, err)
@@ -162,7 +162,7 @@ func amountUnits(t *testing.T, amount string, decimals uint8) *big.Int {
 
 // waitFor polls cond until it holds, failing after chainDeadline with
 // what cond last reported.
-func waitFor(t *testing.T, what string, cond func() (bool, string)) {
+func waitFor(t testing.TB, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(chainDeadline)
 	for {

@@ -11,8 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"chengdui"
+	"chengdui/invoice"
 	"chengdui/wallet"
 )
 
@@ -126,4 +128,29 @@ func readDemoUsers(path string) (*demoUsers, error) {
 		return nil, fmt.Errorf("%s is damaged: delete the data directory to start over", path)
 	}
 	return d, sc.Err()
+}
+
+// seedDemoInvoice makes a fresh demo invoice of the demo merchant's store
+// at every start (an hour to pay, so a newcomer has time), and returns its
+// id; "" when there is no demo merchant.
+func seedDemoInvoice(ctx context.Context, svcs services, d *demoUsers) (string, error) {
+	users, ok := svcs.DB.(wallet.Store)
+	if d == nil || svcs.Invoices == nil || !ok {
+		return "", nil
+	}
+	m, err := users.UserByEmail(ctx, d.Merchant.Email)
+	if err != nil {
+		return "", err
+	}
+	stores, err := svcs.Merchants.Stores(ctx, m.ID)
+	if err != nil || len(stores) == 0 {
+		return "", err
+	}
+	inv, err := svcs.Invoices.Create(ctx, invoice.CreateRequest{StoreID: stores[0].ID, Amount: "88.00", Currency: "CNY",
+		Metadata:          []byte(`{"orderId":"demo-` + time.Now().UTC().Format("20060102-150405") + `","itemDesc":"Pu'er tea 普洱茶 250 g"}`),
+		ExpirationMinutes: 60})
+	if err != nil {
+		return "", err
+	}
+	return inv.ID, nil
 }

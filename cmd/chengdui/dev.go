@@ -10,6 +10,7 @@ import (
 	"chengdui"
 	"chengdui/deposit"
 	"chengdui/evm"
+	"chengdui/invoice"
 	"chengdui/keys"
 	"chengdui/ledger"
 )
@@ -43,14 +44,21 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if *btcBlockTime < 0 {
 		return usagef("--btc-block-time %s: give a positive duration, or 0 to mine no blocks", *btcBlockTime)
 	}
-	var demo *demoUsers // filled by Seed, printed by Ready
+	var demo *demoUsers    // filled by Seed, printed by Ready
+	var demoInvoice string // filled by SeedInvoices
 	devEVM := newDevChain(signer, *blockTime)
 	var devBTC *devBitcoin
 	if !*noBitcoin {
 		devBTC = newDevBitcoin(*dataDir, signer, *btcBlockTime)
 	}
+	if devStarted != nil {
+		devStarted(*dataDir, devEVM, devBTC)
+	}
 	cfg := appConfig{Addr: *addr, DSN: dsn, ShutdownTimeout: 10 * time.Second, AutoMigrate: true, Wallet: ws,
 		DevChain: devEVM,
+		Rates:    func(ctx context.Context) (invoice.Quoter, func(), error) { return devRates(ctx, log) },
+		// The shop a developer tests webhooks with runs on this machine.
+		AllowPrivateWebhooks: true,
 		Chains: func(ctx context.Context) (*chainsSetup, func(), error) {
 			return devChains(ctx, devEVM, devBTC, signer, log)
 		},
@@ -78,6 +86,10 @@ func runDev(ctx context.Context, e *env, args []string) error {
 				fmt.Fprintf(e.stdout, "                chengdui cold … --node %s --rpc-user %s --rpc-pass-file %s\n", devBTC.proc.Host, devBTC.proc.User, devBTC.PassFile())
 			}
 			fmt.Fprintf(e.stdout, "  Withdraw:     POST %s/api/v1/withdrawals (session + 2FA code + Idempotency-Key)\n", base)
+			if demoInvoice != "" {
+				fmt.Fprintf(e.stdout, "  Checkout:     %s/i/%s  (a demo invoice of CNY 88.00: pay from the demo payer's balance or on chain)\n", base, demoInvoice)
+				fmt.Fprintf(e.stdout, "  Merchant API: %s/api/openapi.yaml; Greenfield-compatible under %s/api/v1/stores/{storeId}/invoices\n", base, base)
+			}
 			if demo != nil {
 				fmt.Fprintf(e.stdout, "Demo accounts (log in at %s/login):\n", base)
 				for _, u := range []demoUser{demo.Payer, demo.Merchant} {
@@ -92,6 +104,10 @@ func runDev(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			demo, err = seedDemoUsers(ctx, svcs, *dataDir)
+			return err
+		}
+		cfg.SeedInvoices = func(ctx context.Context, svcs services) (err error) {
+			demoInvoice, err = seedDemoInvoice(ctx, svcs, demo)
 			return err
 		}
 	}
@@ -171,6 +187,11 @@ func seedDemo(ctx context.Context, l *ledger.Engine) error {
 	}
 	return nil
 }
+
+// devStarted, set by tests only (in an init, before any test runs), is
+// given dev's chains as they are made, by data directory, so a test can
+// pay from outside the platform (sign router payments).
+var devStarted func(dataDir string, evm *devChain, btc *devBitcoin)
 
 // devPolicies are dev's confirmation depths: a BTC deposit is credited at
 // 2 confirmations (4 s at the default block time), EVM deposits at 3.

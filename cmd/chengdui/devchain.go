@@ -208,7 +208,7 @@ func (c *devChain) MintToken(ctx context.Context, asset, to, amount string) (str
 // setup is the dev chain as the chain services see it.
 func (c *devChain) setup(runID string) *evmSetup {
 	return &evmSetup{Chain: fmt.Sprintf("evm:%d:%s", evm.SimulatedChainID, runID), Name: "ethereum", Client: c.sim.Client(),
-		NativeAsset: "ETH", Tokens: c.tokens, Router: c.router, HotPath: devHotPath}
+		NativeAsset: "ETH", Tokens: c.tokens, Router: c.router, HotPath: devHotPath, IntentPath: devFaucetPath}
 }
 
 // blockTimeText is how dev's banner describes the sealing interval.

@@ -1,0 +1,387 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"math/big"
+	nethttp "net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/pquerna/otp/totp"
+	"github.com/stretchr/testify/require"
+
+	"chengdui/contracts"
+	"chengdui/evm"
+	"chengdui/keys"
+)
+
+// devChainsByDir holds the chains of each dev a test starts, by data
+// directory (see devStarted).
+var devChainsByDir sync.Map
+
+func init() {
+	devStarted = func(dir string, e *devChain, _ *devBitcoin) { devChainsByDir.Store(dir, e) }
+}
+
+var demoMerchantLine = regexp.MustCompile(`(?m)^\s+merchant\s+(\S+)\s+password: (\S+)$`)
+
+// hookReceiver is a shop's webhook endpoint: it checks every signature and
+// keeps the events in the order they arrive.
+type hookReceiver struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	secret string
+	events []hookEvent
+	bad    []string
+}
+
+type hookEvent struct {
+	Type, InvoiceID, DeliveryID string
+	At                          time.Time
+}
+
+func newHookReceiver(t testing.TB) *hookReceiver {
+	h := &hookReceiver{}
+	h.srv = httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		mac := hmac.New(sha256.New, []byte(h.secret))
+		mac.Write(body)
+		if want := "sha256=" + hex.EncodeToString(mac.Sum(nil)); r.Header.Get("BTCPay-Sig") != want {
+			h.bad = append(h.bad, string(body))
+			w.WriteHeader(nethttp.StatusUnauthorized)
+			return
+		}
+		var ev struct {
+			Type       string `json:"type"`
+			InvoiceID  string `json:"invoiceId"`
+			DeliveryID string `json:"deliveryId"`
+		}
+		if err := json.Unmarshal(body, &ev); err != nil {
+			h.bad = append(h.bad, string(body))
+		}
+		h.events = append(h.events, hookEvent{Type: ev.Type, InvoiceID: ev.InvoiceID, DeliveryID: ev.DeliveryID, At: time.Now()})
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// of lists the types received for an invoice, in order, without
+// duplicates (a delivery retried after a lost answer).
+func (h *hookReceiver) of(id string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]bool{}
+	out := []string{}
+	for _, e := range h.events {
+		if e.InvoiceID == id && !seen[e.DeliveryID] {
+			seen[e.DeliveryID] = true
+			out = append(out, e.Type)
+		}
+	}
+	return out
+}
+
+// waitEvents waits until the invoice's webhooks include want, in order.
+func (h *hookReceiver) waitEvents(t testing.TB, id string, want ...string) {
+	t.Helper()
+	waitFor(t, "webhooks "+strings.Join(want, ", ")+" for "+id, func() (bool, string) {
+		got := h.of(id)
+		i := 0
+		for _, typ := range got {
+			if i < len(want) && typ == want[i] {
+				i++
+			}
+		}
+		h.mu.Lock()
+		bad := len(h.bad)
+		h.mu.Unlock()
+		require.Zero(t, bad, "webhooks with a bad signature")
+		return i == len(want), strings.Join(got, ", ")
+	})
+}
+
+// greenfield is a Greenfield API client with a store API key.
+type greenfield struct {
+	t     testing.TB
+	url   string
+	key   string
+	store string
+}
+
+func (g *greenfield) do(method, path, body string, v any) int {
+	g.t.Helper()
+	req, err := nethttp.NewRequest(method, g.url+path, strings.NewReader(body))
+	require.NoError(g.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "token "+g.key)
+	resp, err := (&nethttp.Client{Timeout: 10 * time.Second}).Do(req)
+	require.NoError(g.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(g.t, err)
+	if v != nil && resp.StatusCode < 300 {
+		require.NoError(g.t, json.Unmarshal(b, v), "%s %s: %s", method, path, b)
+	}
+	if resp.StatusCode >= 300 {
+		g.t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
+
+// paymentMethod is the part of Greenfield's payment method the test reads.
+type paymentMethod struct {
+	PaymentMethodID string `json:"paymentMethodId"`
+	Destination     string `json:"destination"`
+	Due             string `json:"due"`
+	Amount          string `json:"amount"`
+	AdditionalData  struct {
+		Intent *struct {
+			Router, ID, Token, Amount, Fee, Recipient, FeeRecipient, Signature string
+			Deadline                                                           int64
+		} `json:"intent"`
+	} `json:"additionalData"`
+}
+
+func (g *greenfield) createInvoice(amount string, methods ...string) string {
+	g.t.Helper()
+	var inv struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	body := `{"amount":"` + amount + `","currency":"CNY","metadata":{"orderId":"e2e-` + amount + `"},"checkout":{"paymentMethods":["` + strings.Join(methods, `","`) + `"]}}`
+	require.Equal(g.t, nethttp.StatusOK, g.do("POST", "/api/v1/stores/"+g.store+"/invoices", body, &inv))
+	require.Equal(g.t, "New", inv.Status)
+	return inv.ID
+}
+
+func (g *greenfield) method(id, method string) paymentMethod {
+	g.t.Helper()
+	var pms []paymentMethod
+	require.Equal(g.t, nethttp.StatusOK, g.do("GET", "/api/v1/stores/"+g.store+"/invoices/"+id+"/payment-methods", "", &pms))
+	for _, pm := range pms {
+		if pm.PaymentMethodID == method {
+			return pm
+		}
+	}
+	g.t.Fatalf("invoice %s has no %s method: %+v", id, method, pms)
+	return paymentMethod{}
+}
+
+func (g *greenfield) status(id string) string {
+	var inv struct {
+		Status string `json:"status"`
+	}
+	require.Equal(g.t, nethttp.StatusOK, g.do("GET", "/api/v1/stores/"+g.store+"/invoices/"+id, "", &inv))
+	return inv.Status
+}
+
+// merchantAPI logs in as the demo merchant, enables TOTP and makes a store
+// API key with the Greenfield permissions a shop plugin asks for.
+func merchantAPI(t testing.TB, dev *server) *greenfield {
+	m := demoMerchantLine.FindStringSubmatch(dev.Stdout.String())
+	require.NotNil(t, m, "no demo merchant in the banner:\n%s", dev.Stdout)
+	s := &devSession{t: t, url: dev.URL}
+	status, body := s.do("POST", "/api/v1/sessions", "", `{"email":"`+m[1]+`","password":"`+m[2]+`"}`)
+	require.Equal(t, nethttp.StatusCreated, status, "%s", body)
+	var sess struct {
+		Token string `json:"token"`
+	}
+	require.NoError(t, json.Unmarshal(body, &sess))
+	s.token = sess.Token
+
+	status, body = s.do("POST", "/api/v1/users/me/2fa/totp", "", "")
+	require.Equal(t, nethttp.StatusCreated, status, "%s", body)
+	var enrol struct {
+		Secret string `json:"secret"`
+	}
+	require.NoError(t, json.Unmarshal(body, &enrol))
+	now := time.Now()
+	code := func(step int) string {
+		c, err := totp.GenerateCode(enrol.Secret, now.Add(time.Duration(step)*30*time.Second))
+		require.NoError(t, err)
+		return c
+	}
+	status, body = s.do("POST", "/api/v1/users/me/2fa/totp/confirm", "", `{"code":"`+code(-1)+`"}`)
+	require.Equal(t, nethttp.StatusOK, status, "%s", body)
+
+	var stores struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	s.getJSON("/api/v1/stores", &stores)
+	require.Len(t, stores.Data, 1)
+	store := stores.Data[0].ID
+	status, body = s.do("POST", "/api/v1/stores/"+store+"/api-keys", "", `{"label":"shop plugin","otp":"`+code(0)+`","permissions":[`+
+		`"btcpay.store.cancreateinvoice","btcpay.store.canviewinvoices","btcpay.store.canmodifyinvoices","btcpay.store.webhooks.canmodifywebhooks"]}`)
+	require.Equal(t, nethttp.StatusCreated, status, "%s", body)
+	var key struct {
+		Key string `json:"api_key"`
+	}
+	require.NoError(t, json.Unmarshal(body, &key))
+	return &greenfield{t: t, url: dev.URL, key: key.Key, store: store}
+}
+
+// outsideWallet is an EVM wallet no platform key owns.
+func outsideWallet(t testing.TB) evm.Account {
+	b := make([]byte, 32)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	seed, err := keys.NewSeed(b)
+	require.NoError(t, err)
+	signer, err := keys.NewSeedSigner(seed)
+	require.NoError(t, err)
+	t.Cleanup(func() { signer.Close() })
+	acct, err := evm.NewAccount(signer, keys.EVM.Path(keys.Mainnet, 0, 0, 0))
+	require.NoError(t, err)
+	return acct
+}
+
+// storeBalance reads a store account's balance through the ledger API.
+func storeBalance(t testing.TB, s *devSession, store, asset string) string {
+	var a struct {
+		Balance string `json:"balance"`
+	}
+	status, body := s.do("GET", "/api/v1/ledger/accounts/store:"+store+":"+asset, "", "")
+	if status == nethttp.StatusNotFound {
+		return "0"
+	}
+	require.Equal(t, nethttp.StatusOK, status, "%s", body)
+	require.NoError(t, json.Unmarshal(body, &a))
+	return a.Balance
+}
+
+// TestInvoiceEndToEnd is issue 6's end-to-end test on dev: a shop creates
+// invoices through the Greenfield API and receives signed webhooks while
+// they are paid with USDT through the PaymentRouter, with BTC on regtest,
+// and from a payer's balance; the ledger moves exactly the amounts due.
+func TestInvoiceEndToEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dev := startDevChains(t, "--addr", "127.0.0.1:0", "--data-dir", dir, "--btc-block-time", "300ms", "--block-time", "300ms")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("dev's warnings and errors:\n%s", grepLines(dev.Stderr.String(), "level=WARN", "level=ERROR"))
+		}
+	})
+	v, ok := devChainsByDir.Load(dir)
+	require.True(t, ok)
+	chain := v.(*devChain)
+	ctx := context.Background()
+	gf := merchantAPI(t, dev)
+	hooks := newHookReceiver(t)
+	var created struct {
+		ID     string `json:"id"`
+		Secret string `json:"secret"`
+	}
+	require.Equal(t, nethttp.StatusOK, gf.do("POST", "/api/v1/stores/"+gf.store+"/webhooks",
+		`{"url":"`+hooks.srv.URL+`/btcpay","authorizedEvents":{"everything":true}}`, &created))
+	require.NotEmpty(t, created.Secret)
+	hooks.mu.Lock()
+	hooks.secret = created.Secret
+	hooks.mu.Unlock()
+	reader := &devSession{t: t, url: dev.URL}
+
+	t.Run("USDT through the PaymentRouter", func(t *testing.T) {
+		gf.t = t
+		id := gf.createInvoice("72.00", "USDT-ERC20") // 10 USDT at 7.2 CNY
+		pm := gf.method(id, "USDT-ERC20")
+		require.Equal(t, "10.000000", pm.Due)
+		in := pm.AdditionalData.Intent
+		require.NotNil(t, in, "the USDT method carries a signed router intent")
+		require.Equal(t, "10000000", in.Amount)
+
+		payer := outsideWallet(t)
+		_, err := chain.Faucet(ctx, payer.Address.Hex(), big.NewInt(1e17))
+		require.NoError(t, err)
+		_, err = chain.MintToken(ctx, "USDT-ERC20", payer.Address.Hex(), "25")
+		require.NoError(t, err)
+		client := chain.sim.Client()
+		token, err := contracts.NewTestToken(common.HexToAddress(in.Token), client)
+		require.NoError(t, err)
+		waitFor(t, "the payer funded", func() (bool, string) {
+			bal, err := token.BalanceOf(&bind.CallOpts{Context: ctx}, payer.Address)
+			eth, err2 := client.BalanceAt(ctx, payer.Address, nil)
+			return err == nil && err2 == nil && bal.Sign() > 0 && eth.Sign() > 0, "not yet"
+		})
+
+		amount, _ := new(big.Int).SetString(in.Amount, 10)
+		opts, err := contracts.TransactOpts(ctx, client, payer)
+		require.NoError(t, err)
+		approve, err := token.Approve(opts, common.HexToAddress(in.Router), amount)
+		require.NoError(t, err)
+		_, err = bind.WaitMined(ctx, client, approve.Hash())
+		require.NoError(t, err)
+		router, err := contracts.NewPaymentRouter(common.HexToAddress(in.Router), client)
+		require.NoError(t, err)
+		idBytes, err := hex.DecodeString(strings.TrimPrefix(in.ID, "0x"))
+		require.NoError(t, err)
+		sig, err := hex.DecodeString(strings.TrimPrefix(in.Signature, "0x"))
+		require.NoError(t, err)
+		fee, _ := new(big.Int).SetString(in.Fee, 10)
+		intent := contracts.PaymentRouterIntent{Token: common.HexToAddress(in.Token), Amount: amount, Fee: fee,
+			Recipient: common.HexToAddress(in.Recipient), FeeRecipient: common.HexToAddress(in.FeeRecipient), Deadline: big.NewInt(in.Deadline)}
+		copy(intent.Id[:], idBytes)
+		opts, err = contracts.TransactOpts(ctx, client, payer)
+		require.NoError(t, err)
+		tx, err := router.Pay(opts, intent, sig)
+		require.NoError(t, err)
+		receipt, err := bind.WaitMined(ctx, client, tx.Hash())
+		require.NoError(t, err)
+		require.Equal(t, uint64(1), receipt.Status)
+
+		hooks.waitEvents(t, id, "InvoiceCreated", "InvoiceReceivedPayment", "InvoiceProcessing", "InvoiceSettled")
+		require.Equal(t, "Settled", gf.status(id))
+		bal, err := token.BalanceOf(&bind.CallOpts{Context: ctx}, payer.Address)
+		require.NoError(t, err)
+		require.Equal(t, "15000000", bal.String(), "the payer paid exactly 10 USDT")
+		require.Equal(t, "10000000", storeBalance(t, reader, gf.store, "USDT-ERC20"), "the store is credited exactly")
+	})
+
+	t.Run("BTC on regtest", func(t *testing.T) {
+		gf.t = t
+		id := gf.createInvoice("43.20", "BTC-CHAIN") // 0.0001 BTC at 432,000 CNY
+		pm := gf.method(id, "BTC-CHAIN")
+		require.Equal(t, "0.00010000", pm.Due)
+		require.True(t, strings.HasPrefix(pm.Destination, "bcrt1q"), pm.Destination)
+		s := &devSession{t: t, url: dev.URL}
+		status, body := s.do("POST", "/api/v1/dev/faucet", "", `{"asset":"BTC","address":"`+pm.Destination+`","amount":"0.0001"}`)
+		require.Equal(t, nethttp.StatusAccepted, status, "%s", body)
+		hooks.waitEvents(t, id, "InvoiceCreated", "InvoiceReceivedPayment", "InvoiceProcessing", "InvoiceSettled")
+		require.Equal(t, "Settled", gf.status(id))
+		require.Equal(t, "10000", storeBalance(t, reader, gf.store, "BTC"))
+	})
+
+	t.Run("from the payer's balance", func(t *testing.T) {
+		gf.t = t
+		id := gf.createInvoice("36.00", "USDT-ERC20", "BALANCE") // 5 USDT
+		payer := loginDemoPayer(t, dev)
+		before, _ := payer.wallet()
+		status, body := payer.do("POST", "/api/v1/invoices/"+id+"/pay", "pay-"+id, `{"asset":"USDT-ERC20"}`)
+		require.Equal(t, nethttp.StatusOK, status, "%s", body)
+		hooks.waitEvents(t, id, "InvoiceCreated", "InvoiceReceivedPayment", "InvoiceProcessing", "InvoiceSettled")
+		after, _ := payer.wallet()
+		spent := new(big.Int).Sub(units(t, before["USDT-ERC20"].AvailableUnits), units(t, after["USDT-ERC20"].AvailableUnits))
+		require.Equal(t, "5000000", spent.String(), "the payer is debited exactly 5 USDT")
+		require.Equal(t, "15000000", storeBalance(t, reader, gf.store, "USDT-ERC20"))
+		// Paying again changes nothing.
+		status, _ = payer.do("POST", "/api/v1/invoices/"+id+"/pay", "pay-"+id, `{"asset":"USDT-ERC20"}`)
+		require.Equal(t, nethttp.StatusOK, status)
+		again, _ := payer.wallet()
+		require.Equal(t, after["USDT-ERC20"].AvailableUnits, again["USDT-ERC20"].AvailableUnits)
+	})
+}
