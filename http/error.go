@@ -39,6 +39,9 @@ var statusByCode = map[string]int{
 	chengdui.EOverflow:             nethttp.StatusUnprocessableEntity,
 
 	chengdui.EUnauthorized:         nethttp.StatusUnauthorized,
+	codeForbidden:                  nethttp.StatusForbidden,
+	codeTooLarge:                   nethttp.StatusRequestEntityTooLarge,
+	codeNotImplemented:             nethttp.StatusNotImplemented,
 	chengdui.ESecondFactorRequired: nethttp.StatusForbidden,
 	chengdui.ERateLimited:          nethttp.StatusTooManyRequests,
 	chengdui.EUnavailable:          nethttp.StatusServiceUnavailable,

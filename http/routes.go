@@ -48,6 +48,10 @@ func (s *Server) routes(mux *nethttp.ServeMux) {
 			mux.HandleFunc("GET /api/v1/withdrawals/{id}", s.handleWithdrawal)
 		}
 	}
+	if s.cfg.Invoices != nil {
+		s.invoiceRoutes(mux)  // http/invoices.go, http/greenfield.go, http/webhooks.go
+		s.checkoutRoutes(mux) // http/checkout.go
+	}
 	if s.cfg.Faucet != nil {
 		mux.HandleFunc("POST /api/v1/dev/faucet", s.handleFaucet)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"chengdui"
 	"chengdui/auth"
+	"chengdui/invoice"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -58,8 +59,18 @@ type Config struct {
 	Deposits Deposits
 	// Withdrawals, if set, serves POST/GET /api/v1/withdrawals.
 	Withdrawals Withdrawals
-	Faucet      func(ctx context.Context, to string, amountWei *big.Int) (txHash string, err error)
-	Balance     func(ctx context.Context, address string) (wei *big.Int, err error)
+	// Invoices, if set, serves the merchant API (native and Greenfield
+	// invoices), the hosted checkout and, with Webhooks, webhooks.
+	Invoices *invoice.Service
+	// Webhooks manages stores' webhooks and their deliveries.
+	Webhooks Webhooks
+	// Idempotency keeps Idempotency-Key answers of POST requests.
+	Idempotency chengdui.IdempotencyStore
+	// PublicURL is the server's external base URL (checkout links), e.g.
+	// https://pay.example.com; "" : taken from each request's Host.
+	PublicURL string
+	Faucet    func(ctx context.Context, to string, amountWei *big.Int) (txHash string, err error)
+	Balance   func(ctx context.Context, address string) (wei *big.Int, err error)
 }
 
 // Server serves the HTTP API. Build it with NewServer.

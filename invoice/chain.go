@@ -175,6 +175,12 @@ func (s *Service) Recover(ctx context.Context) error {
 			if err := s.recoverInvoice(ctx, inv); err != nil {
 				return err
 			}
+			if inv.Status == Settled {
+				// A settlement a crash interrupted.
+				if _, err := s.apply(ctx, inv.ID, nil); err != nil {
+					return err
+				}
+			}
 		}
 		if len(invs) < 500 {
 			return nil
@@ -211,16 +217,19 @@ func (s *Service) retryDirty(ctx context.Context) {
 	}
 	s.mu.Unlock()
 	for _, id := range ids {
+		s.mu.Lock()
+		delete(s.dirty, id) // set again if it fails again
+		s.mu.Unlock()
 		inv, err := s.cfg.Store.Invoice(ctx, id)
 		if err == nil {
 			err = s.recoverInvoice(ctx, inv)
+		}
+		if err == nil {
+			_, err = s.apply(ctx, id, nil)
 		}
 		if err != nil {
 			s.cfg.Log.Error("invoice: retry deposits", "invoice", id, "err", err)
 			continue
 		}
-		s.mu.Lock()
-		delete(s.dirty, id)
-		s.mu.Unlock()
 	}
 }

@@ -98,6 +98,9 @@ type Config struct {
 	Deposits DepositSource
 	Methods  []MethodConfig
 	Router   *RouterConfig // nil: no router intents
+	// Settler, if set, settles invoices (conversion); nil passes payments
+	// to the store in the asset paid.
+	Settler Settler
 	// SpreadBps is the spread added to every quote (per store later).
 	SpreadBps uint32
 	// Expiry (15 min), Monitoring (24 h) and Speed (MediumSpeed) are the
@@ -651,23 +654,22 @@ func (s *Service) Archive(ctx context.Context, storeID, id string, archived bool
 // settled passes what it was paid to the merchant. Codes: ENotFound,
 // EInvalid (status), EConflict (not allowed from its status).
 func (s *Service) Mark(ctx context.Context, storeID, id string, to Status) (Invoice, error) {
-	return s.modify(ctx, storeID, id, func(inv *Invoice) ([]Event, error) {
+	saved, err := s.modify(ctx, storeID, id, func(inv *Invoice) ([]Event, error) {
 		c, err := mark(*inv, to, s.now())
 		if err != nil {
 			return nil, err
 		}
-		if to == Settled {
-			pays, err := s.cfg.Store.Payments(ctx, inv.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := s.pass(ctx, c.inv, pays); err != nil {
-				return nil, err
-			}
-		}
 		*inv = c.inv
 		return c.events, nil
 	})
+	if err == nil && to == Settled {
+		pays, perr := s.cfg.Store.Payments(ctx, saved.ID)
+		if perr != nil {
+			return saved, perr
+		}
+		s.settleOrRetry(ctx, saved, pays)
+	}
+	return saved, err
 }
 
 // modify applies fn to a store's invoice and saves it, retrying when a
@@ -832,17 +834,11 @@ func (s *Service) apply(ctx context.Context, id string, upd []Payment) (Invoice,
 		c := evaluate(inv, pays, fresh, confirmed, now)
 		if len(write) == 0 && len(c.events) == 0 && c.inv.Status == inv.Status && c.inv.Additional == inv.Additional && c.inv.Closed == inv.Closed {
 			if inv.Status == Settled {
-				// Payments settled after the invoice are passed too.
-				if err := s.pass(ctx, inv, pays); err != nil {
-					return inv, err
-				}
+				// Payments settled after the invoice are passed on too,
+				// and a settlement that failed is tried again.
+				s.settleOrRetry(ctx, inv, pays)
 			}
 			return inv, nil
-		}
-		if c.inv.Status == Settled {
-			if err := s.pass(ctx, c.inv, pays); err != nil {
-				return Invoice{}, err
-			}
 		}
 		c.inv.UpdatedAt = now
 		saved, err := s.cfg.Store.UpdateInvoice(ctx, c.inv, write, s.stamp(c.events))
@@ -852,8 +848,39 @@ func (s *Service) apply(ctx context.Context, id string, upd []Payment) (Invoice,
 		if err != nil {
 			return Invoice{}, err
 		}
+		// Saved first: a settlement the ledger refuses (an inventory that
+		// cannot cover a conversion) leaves the invoice settled and
+		// unconverted, retried on every tick until it goes through.
+		if saved.Status == Settled {
+			s.settleOrRetry(ctx, saved, pays)
+		}
 		s.changed(saved, len(c.events) > 0)
 		return saved, nil
+	}
+}
+
+// Settler passes a settled invoice's settled payments to its merchant:
+// settle.Converter converts them at the locked quote, with fees. It must
+// be idempotent (transfer ids derived from the payments): it is called
+// again for every change of a settled invoice and after failures.
+type Settler interface {
+	Settle(ctx context.Context, inv Invoice, pays []Payment) error
+}
+
+// settleOrRetry settles inv's payments; a failure is logged and the
+// invoice retried on the next tick.
+func (s *Service) settleOrRetry(ctx context.Context, inv Invoice, pays []Payment) {
+	var err error
+	if s.cfg.Settler != nil {
+		err = s.cfg.Settler.Settle(ctx, inv, pays)
+	} else {
+		err = s.pass(ctx, inv, pays)
+	}
+	if err != nil {
+		s.cfg.Log.Error("invoice settled, its settlement failed; retried on the next tick", "invoice", inv.ID, "err", err)
+		s.mu.Lock()
+		s.dirty[inv.ID] = true
+		s.mu.Unlock()
 	}
 }
 

@@ -46,6 +46,9 @@ type appConfig struct {
 	// Rates, if set (it needs Wallet), returns the quoter invoices are
 	// priced with; without it there are no invoices.
 	Rates func(ctx context.Context) (q invoice.Quoter, stop func(), err error)
+	// PublicURL is the external base URL of checkout links ("": the
+	// request's host).
+	PublicURL string
 	// AllowPrivateWebhooks lets webhooks target loopback and private
 	// addresses (dev: a shop on the same machine).
 	AllowPrivateWebhooks bool
@@ -160,7 +163,7 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		if !ok {
 			return fmt.Errorf("database %T does not keep idempotency keys", db)
 		}
-		hcfg.Invoices, hcfg.Webhooks, hcfg.Idempotency = invoices, hooks, idem
+		hcfg.Invoices, hcfg.Webhooks, hcfg.Idempotency, hcfg.PublicURL = invoices, hooks, idem, cfg.PublicURL
 		svcs.Invoices = invoices
 	}
 	if cs != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"chengdui/invoice"
 )
 
 // serveConfig is the production configuration. Sources, lowest precedence
@@ -36,6 +38,15 @@ type serveConfig struct {
 	// (chainsconfig.go), watch-only: serve holds no seed and sends nothing.
 	Bitcoin *bitcoinConfig `yaml:"bitcoin"`
 	EVM     []evmConfig    `yaml:"evm"`
+	// Rates prices invoices: "exchanges" (Kraken, Coinbase, Binance and
+	// OKX public tickers, the median of the healthy ones) or "fixed" (dev's
+	// table, for staging without internet access).
+	Rates string `yaml:"rates"`
+	// PublicURL is the external base URL checkout links start with.
+	PublicURL string `yaml:"public_url"`
+	// AllowPrivateWebhooks lets webhooks call loopback and private
+	// addresses (a shop on the same network); off by default (SSRF).
+	AllowPrivateWebhooks bool `yaml:"allow_private_webhooks"`
 }
 
 // serveConfigHelp is the config file's reference, printed by serve --help.
@@ -47,6 +58,9 @@ Config file (YAML; unknown keys are refused; env and flags override it):
   auto_migrate: false
   bitcoin_network: mainnet      # mainnet, testnet, signet or regtest
   xpubs: {p2wpkh: xpub…, evm: xpub…}   # from 'chengdui keys show-xpub'
+  rates: exchanges              # or fixed (dev's table); invoices need users (xpubs)
+  public_url: https://pay.example.com  # checkout links; default: the request's host
+  allow_private_webhooks: false # true lets webhooks reach loopback/private addresses
 
 Chains: serve is watch-only. It credits deposits to users' addresses,
 derived from the xpubs; it holds no seed and sends nothing (no withdrawals,
@@ -78,7 +92,7 @@ The assets are created in the ledger at start if missing.
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{Addr: "127.0.0.1:8080", LogFormat: "json", LogLevel: "info", MaxBatch: 4096,
-		ShutdownTimeout: 15 * time.Second, AutoMigrate: false, BitcoinNetwork: "mainnet"}
+		ShutdownTimeout: 15 * time.Second, AutoMigrate: false, BitcoinNetwork: "mainnet", Rates: "exchanges"}
 }
 
 // loadServeConfig resolves the configuration from all sources.
@@ -158,6 +172,9 @@ func loadServeConfig(e *env, args []string) (serveConfig, error) {
 	if cfg.DB == "" {
 		return cfg, usagef("serve: no database; set --db, CHENGDUI_DB or db: in the config file (sqlite:PATH or postgres://…)")
 	}
+	if cfg.Rates != "exchanges" && cfg.Rates != "fixed" {
+		return cfg, usagef("rates %q: use exchanges or fixed", cfg.Rates)
+	}
 	if cfg.MaxBatch < 1 || cfg.MaxBatch > 1<<16 {
 		return cfg, usagef("max_batch %d: use 1 to 65536", cfg.MaxBatch)
 	}
@@ -184,7 +201,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log.Info("starting chengdui", "version", versionString(), "db", redact(cfg.DB), "addr", cfg.Addr, "wallets", ws != nil, "chains", chains != nil)
 	app := appConfig{Addr: cfg.Addr, DSN: cfg.DB, MaxBatch: cfg.MaxBatch,
 		ShutdownTimeout: cfg.ShutdownTimeout, AutoMigrate: cfg.AutoMigrate, Wallet: ws,
+		PublicURL: cfg.PublicURL, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
 		Ready: func(base string) { fmt.Fprintf(e.stdout, "chengdui listening on %s\n", base) }}
+	if ws != nil {
+		app.Rates = func(ctx context.Context) (invoice.Quoter, func(), error) {
+			if cfg.Rates == "fixed" {
+				return devRates(ctx, log)
+			}
+			return exchangeRates(ctx, log)
+		}
+	}
 	if chains != nil {
 		log.Info("chains are watch-only: deposits are credited, nothing is sent (no withdrawals, no sweeps)")
 		app.Chains = func(ctx context.Context) (*chainsSetup, func(), error) { return chains.dial(ctx, log) }
