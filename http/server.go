@@ -8,6 +8,7 @@ import (
 	"math/big"
 	nethttp "net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"chengdui"
@@ -81,6 +82,11 @@ type Server struct {
 	index   *template.Template
 	handler nethttp.Handler
 
+	// streamsDone is closed by StopStreams: long-lived responses (the
+	// checkout's event streams) end so that a graceful shutdown can finish.
+	streamsDone chan struct{}
+	stopOnce    sync.Once
+
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
@@ -111,10 +117,11 @@ func NewServer(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	s := &Server{
-		csrfKey: cfg.CSRFKey,
-		cfg:     cfg,
-		log:     cfg.Logger,
-		index:   parseTemplates(),
+		streamsDone: make(chan struct{}),
+		csrfKey:     cfg.CSRFKey,
+		cfg:         cfg,
+		log:         cfg.Logger,
+		index:       parseTemplates(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chengdui_http_requests_total",
 			Help: "HTTP requests served, by route pattern, method and status.",
@@ -132,6 +139,11 @@ func NewServer(cfg Config) *Server {
 	s.handler = s.observe(s.recoverPanics(mux))
 	return s
 }
+
+// StopStreams ends the long-lived responses (Server-Sent Events): register
+// it with http.Server.RegisterOnShutdown, as Shutdown does not wait for
+// them to end on their own.
+func (s *Server) StopStreams() { s.stopOnce.Do(func() { close(s.streamsDone) }) }
 
 // Handler returns the server's root handler, to be passed to an
 // http.Server.

@@ -212,6 +212,7 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		return usagef("listen on %s: %v (is another chengdui running? pick another --addr)", cfg.Addr, err)
 	}
 	hs := &nethttp.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs.RegisterOnShutdown(srv.StopStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	base := "http://" + ln.Addr().String()
