@@ -21,8 +21,16 @@ type Store struct {
 
 // StoreSettlement is a store's settlement preference.
 type StoreSettlement struct {
-	Mode  string `json:"mode"`  // "balance": keep as platform balance
+	// Mode "balance": payments are converted at the locked quote into
+	// Asset and kept as the store's platform balance; "keep": the store
+	// keeps the asset paid.
+	Mode  string `json:"mode"`
 	Asset string `json:"asset"` // the asset it is kept in
+	// FeeBps, if set, is the store's fee in hundredths of a percent
+	// (else the platform's); FeeFixed a fixed fee per invoice, a decimal
+	// in the settlement asset.
+	FeeBps   *uint32 `json:"fee_bps,omitempty"`
+	FeeFixed string  `json:"fee_fixed,omitempty"`
 }
 
 // APIKey is a store's key for the merchant API. Only Hash (SHA-256 of the

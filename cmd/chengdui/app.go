@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"chengdui"
+	"chengdui/audit"
 	chttp "chengdui/http"
 	"chengdui/invoice"
 	"chengdui/ledger"
 	"chengdui/merchant"
+	"chengdui/settle"
 	"chengdui/wallet"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,6 +48,8 @@ type appConfig struct {
 	// Rates, if set (it needs Wallet), returns the quoter invoices are
 	// priced with; without it there are no invoices.
 	Rates func(ctx context.Context) (q invoice.Quoter, stop func(), err error)
+	// FeeBps is the platform's conversion fee (hundredths of a percent).
+	FeeBps uint32
 	// PublicURL is the external base URL of checkout links ("": the
 	// request's host).
 	PublicURL string
@@ -144,7 +148,12 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		if err != nil {
 			return err
 		}
-		invoices, err = newInvoices(invoiceDeps{DB: db, Ledger: eng, Wallets: svcs.Wallets, Chains: cs, Quoter: quoter, Notify: hooks.Notify, Log: log})
+		var alerts settle.Alerter
+		if astore, ok := db.(audit.Store); ok {
+			alerts = &audit.Recorder{Store: astore, Log: log}
+		}
+		invoices, err = newInvoices(invoiceDeps{DB: db, Ledger: eng, Wallets: svcs.Wallets, Chains: cs, Quoter: quoter, Notify: hooks.Notify, Log: log,
+			FeeBps: cfg.FeeBps, Alerts: alerts})
 		if err != nil {
 			return fmt.Errorf("invoices: %w", err)
 		}

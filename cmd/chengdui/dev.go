@@ -59,6 +59,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		Rates:    func(ctx context.Context) (invoice.Quoter, func(), error) { return devRates(ctx, log) },
 		// The shop a developer tests webhooks with runs on this machine.
 		AllowPrivateWebhooks: true,
+		FeeBps:               devFeeBps,
 		Chains: func(ctx context.Context) (*chainsSetup, func(), error) {
 			return devChains(ctx, devEVM, devBTC, signer, log)
 		},
@@ -107,6 +108,13 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		cfg.SeedInvoices = func(ctx context.Context, svcs services) (err error) {
+			// The operator's fiat inventory that conversions pay merchants from.
+			if err := fundInventory(ctx, svcs.Ledger, "CNY", "1000000", 2); err != nil {
+				return err
+			}
+			if err := fundInventory(ctx, svcs.Ledger, "USD", "100000", 2); err != nil {
+				return err
+			}
 			demoInvoice, err = seedDemoInvoice(ctx, svcs, demo)
 			return err
 		}
@@ -187,6 +195,9 @@ func seedDemo(ctx context.Context, l *ledger.Engine) error {
 	}
 	return nil
 }
+
+// devFeeBps is dev's conversion fee: 1 %.
+const devFeeBps = 100
 
 // devStarted, set by tests only (in an init, before any test runs), is
 // given dev's chains as they are made, by data directory, so a test can

@@ -253,10 +253,15 @@ func outsideWallet(t testing.TB) evm.Account {
 
 // storeBalance reads a store account's balance through the ledger API.
 func storeBalance(t testing.TB, s *devSession, store, asset string) string {
+	return accountBalance(t, s, "store:"+store+":"+asset)
+}
+
+// accountBalance reads an account's balance through the ledger API.
+func accountBalance(t testing.TB, s *devSession, id string) string {
 	var a struct {
 		Balance string `json:"balance"`
 	}
-	status, body := s.do("GET", "/api/v1/ledger/accounts/store:"+store+":"+asset, "", "")
+	status, body := s.do("GET", "/api/v1/ledger/accounts/"+id, "", "")
 	if status == nethttp.StatusNotFound {
 		return "0"
 	}
@@ -295,6 +300,8 @@ func TestInvoiceEndToEnd(t *testing.T) {
 	hooks.secret = created.Secret
 	hooks.mu.Unlock()
 	reader := &devSession{t: t, url: dev.URL}
+	usdtInventory := units(t, accountBalance(t, reader, "platform:USDT-ERC20:inventory"))
+	btcInventory := units(t, accountBalance(t, reader, "platform:BTC:inventory"))
 
 	t.Run("USDT through the PaymentRouter", func(t *testing.T) {
 		gf.t = t
@@ -349,7 +356,10 @@ func TestInvoiceEndToEnd(t *testing.T) {
 		bal, err := token.BalanceOf(&bind.CallOpts{Context: ctx}, payer.Address)
 		require.NoError(t, err)
 		require.Equal(t, "15000000", bal.String(), "the payer paid exactly 10 USDT")
-		require.Equal(t, "10000000", storeBalance(t, reader, gf.store, "USDT-ERC20"), "the store is credited exactly")
+		// Converted at the locked quote into the store's CNY, less dev's 1 % fee.
+		require.Equal(t, "7128", storeBalance(t, reader, gf.store, "CNY"), "72.00 CNY less 0.72, to the fen")
+		inventory := new(big.Int).Sub(units(t, accountBalance(t, reader, "platform:USDT-ERC20:inventory")), usdtInventory)
+		require.Equal(t, "10000000", inventory.String(), "the platform holds the USDT paid")
 	})
 
 	t.Run("BTC on regtest", func(t *testing.T) {
@@ -363,7 +373,9 @@ func TestInvoiceEndToEnd(t *testing.T) {
 		require.Equal(t, nethttp.StatusAccepted, status, "%s", body)
 		hooks.waitEvents(t, id, "InvoiceCreated", "InvoiceReceivedPayment", "InvoiceProcessing", "InvoiceSettled")
 		require.Equal(t, "Settled", gf.status(id))
-		require.Equal(t, "10000", storeBalance(t, reader, gf.store, "BTC"))
+		require.Equal(t, "11405", storeBalance(t, reader, gf.store, "CNY"), "plus 43.20 less 0.43")
+		inventory := new(big.Int).Sub(units(t, accountBalance(t, reader, "platform:BTC:inventory")), btcInventory)
+		require.Equal(t, "10000", inventory.String())
 	})
 
 	t.Run("from the payer's balance", func(t *testing.T) {
@@ -377,7 +389,7 @@ func TestInvoiceEndToEnd(t *testing.T) {
 		after, _ := payer.wallet()
 		spent := new(big.Int).Sub(units(t, before["USDT-ERC20"].AvailableUnits), units(t, after["USDT-ERC20"].AvailableUnits))
 		require.Equal(t, "5000000", spent.String(), "the payer is debited exactly 5 USDT")
-		require.Equal(t, "15000000", storeBalance(t, reader, gf.store, "USDT-ERC20"))
+		require.Equal(t, "14969", storeBalance(t, reader, gf.store, "CNY"), "plus 36.00 less 0.36")
 		// Paying again changes nothing.
 		status, _ = payer.do("POST", "/api/v1/invoices/"+id+"/pay", "pay-"+id, `{"asset":"USDT-ERC20"}`)
 		require.Equal(t, nethttp.StatusOK, status)

@@ -12,6 +12,7 @@ import (
 	"chengdui/invoice"
 	"chengdui/keys"
 	"chengdui/ledger"
+	"chengdui/settle"
 	"chengdui/wallet"
 	"chengdui/webhook"
 )
@@ -25,6 +26,10 @@ type invoiceDeps struct {
 	Quoter  invoice.Quoter
 	Notify  func()
 	Log     *slog.Logger
+	// FeeBps is the platform's fee on conversions (hundredths of a
+	// percent), unless a store has its own.
+	FeeBps uint32
+	Alerts settle.Alerter
 }
 
 // newInvoices builds the invoice service: a payment method per asset of
@@ -41,7 +46,8 @@ func newInvoices(d invoiceDeps) (*invoice.Service, error) {
 		return nil, fmt.Errorf("database %T does not store invoices", d.DB)
 	}
 	cfg := invoice.Config{Store: store, Ledger: d.Ledger, Quoter: d.Quoter, Stores: stores, Assets: assets, Allocator: alloc,
-		Deposits: deps, Notify: d.Notify, Log: d.Log}
+		Deposits: deps, Notify: d.Notify, Log: d.Log,
+		Settler: settle.New(settle.Config{Ledger: d.Ledger, Stores: stores, FeeBps: d.FeeBps, Alerts: d.Alerts, Log: d.Log})}
 	if cs := d.Chains; cs != nil && d.Wallets != nil {
 		if b := cs.Bitcoin; b != nil {
 			if w := d.Wallets.AddressWatcher(keys.P2WPKH); w != nil {
@@ -111,4 +117,26 @@ func newWebhooks(db database, allowPrivate bool, log *slog.Logger) (*webhook.Ser
 		return nil, fmt.Errorf("database %T does not store webhooks", db)
 	}
 	return webhook.New(webhook.Config{Store: store, Events: events, AllowPrivate: allowPrivate, Log: log})
+}
+
+// fundInventory moves amount (whole units) of a fiat currency from the
+// platform's capital into its inventory, once (the id makes a rerun a
+// no-op): dev's operator has CNY and USD to pay merchants out of.
+func fundInventory(ctx context.Context, eng *ledger.Engine, asset, amount string, decimals uint8) error {
+	amt, err := chengdui.ParseDecimal(amount, decimals)
+	if err != nil {
+		return err
+	}
+	for _, a := range []chengdui.Account{{ID: "platform:" + asset + ":capital", Asset: asset},
+		{ID: settle.Inventory(asset), Asset: asset, Flags: chengdui.DebitsMustNotExceedCredits}} {
+		if _, err := eng.CreateAccount(ctx, a); err != nil && chengdui.ErrorCode(err) != chengdui.EExists {
+			return err
+		}
+	}
+	res, err := eng.CreateTransfers(ctx, []chengdui.Transfer{{ID: "dev:inventory:" + asset, DebitAccountID: "platform:" + asset + ":capital",
+		CreditAccountID: settle.Inventory(asset), Amount: amt, Code: 1, Metadata: map[string]string{"kind": "dev inventory funding"}}})
+	if err != nil {
+		return err
+	}
+	return res[0].Err
 }

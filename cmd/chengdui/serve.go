@@ -42,6 +42,8 @@ type serveConfig struct {
 	// OKX public tickers, the median of the healthy ones) or "fixed" (dev's
 	// table, for staging without internet access).
 	Rates string `yaml:"rates"`
+	// FeeBps is the platform's conversion fee in hundredths of a percent.
+	FeeBps uint32 `yaml:"fee_bps"`
 	// PublicURL is the external base URL checkout links start with.
 	PublicURL string `yaml:"public_url"`
 	// AllowPrivateWebhooks lets webhooks call loopback and private
@@ -59,6 +61,7 @@ Config file (YAML; unknown keys are refused; env and flags override it):
   bitcoin_network: mainnet      # mainnet, testnet, signet or regtest
   xpubs: {p2wpkh: xpub…, evm: xpub…}   # from 'chengdui keys show-xpub'
   rates: exchanges              # or fixed (dev's table); invoices need users (xpubs)
+  fee_bps: 100                  # conversion fee, hundredths of a percent (1 %)
   public_url: https://pay.example.com  # checkout links; default: the request's host
   allow_private_webhooks: false # true lets webhooks reach loopback/private addresses
 
@@ -92,7 +95,7 @@ The assets are created in the ledger at start if missing.
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{Addr: "127.0.0.1:8080", LogFormat: "json", LogLevel: "info", MaxBatch: 4096,
-		ShutdownTimeout: 15 * time.Second, AutoMigrate: false, BitcoinNetwork: "mainnet", Rates: "exchanges"}
+		ShutdownTimeout: 15 * time.Second, AutoMigrate: false, BitcoinNetwork: "mainnet", Rates: "exchanges", FeeBps: 100}
 }
 
 // loadServeConfig resolves the configuration from all sources.
@@ -172,6 +175,9 @@ func loadServeConfig(e *env, args []string) (serveConfig, error) {
 	if cfg.DB == "" {
 		return cfg, usagef("serve: no database; set --db, CHENGDUI_DB or db: in the config file (sqlite:PATH or postgres://…)")
 	}
+	if cfg.FeeBps >= 10000 {
+		return cfg, usagef("fee_bps %d: the fee is hundredths of a percent, below 10000", cfg.FeeBps)
+	}
 	if cfg.Rates != "exchanges" && cfg.Rates != "fixed" {
 		return cfg, usagef("rates %q: use exchanges or fixed", cfg.Rates)
 	}
@@ -201,7 +207,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log.Info("starting chengdui", "version", versionString(), "db", redact(cfg.DB), "addr", cfg.Addr, "wallets", ws != nil, "chains", chains != nil)
 	app := appConfig{Addr: cfg.Addr, DSN: cfg.DB, MaxBatch: cfg.MaxBatch,
 		ShutdownTimeout: cfg.ShutdownTimeout, AutoMigrate: cfg.AutoMigrate, Wallet: ws,
-		PublicURL: cfg.PublicURL, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
+		PublicURL: cfg.PublicURL, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, FeeBps: cfg.FeeBps,
 		Ready: func(base string) { fmt.Fprintf(e.stdout, "chengdui listening on %s\n", base) }}
 	if ws != nil {
 		app.Rates = func(ctx context.Context) (invoice.Quoter, func(), error) {

@@ -105,7 +105,11 @@ type Options struct {
 }
 
 // New starts a harness.
-func New(t testing.TB) *Harness {
+func New(t testing.TB) *Harness { return NewWith(t, nil) }
+
+// NewWith starts a harness whose invoice service configuration mod may
+// change first (a Settler, the spread).
+func NewWith(t testing.TB, mod func(h *Harness, cfg *invoice.Config)) *Harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "invoice.db"))
@@ -171,7 +175,7 @@ func New(t testing.TB) *Harness {
 	evmMethod := func(id, asset, token string) invoice.MethodConfig {
 		return invoice.MethodConfig{ID: id, Asset: asset, Chain: "evm:1337", Scheme: keys.EVM.String(), Network: "evm", Deriver: evmw, ChainID: 1337, Token: token}
 	}
-	invSvc, err = invoice.NewService(invoice.Config{Store: db, Ledger: eng, Quoter: h.Rates, Stores: db, Assets: db, Allocator: db, Deposits: db,
+	cfg := invoice.Config{Store: db, Ledger: eng, Quoter: h.Rates, Stores: db, Assets: db, Allocator: db, Deposits: db,
 		Methods: []invoice.MethodConfig{
 			{ID: invoice.MethodBTC, Asset: "BTC", Chain: "bitcoin:regtest", Scheme: keys.P2WPKH.String(), Network: "regtest", Deriver: btc},
 			evmMethod(invoice.MethodETH, "ETH", ""),
@@ -184,7 +188,11 @@ func New(t testing.TB) *Harness {
 			}},
 		Notify: func() { h.Notified.Add(1) },
 		Now:    h.Now,
-	})
+	}
+	if mod != nil {
+		mod(h, &cfg)
+	}
+	invSvc, err = invoice.NewService(cfg)
 	require.NoError(t, err)
 	h.Invoices = invSvc
 	return h

@@ -1,0 +1,340 @@
+// Package settle is acceptance (承兑) and settlement: a settled invoice's
+// payments are converted at the quote locked when the invoice was made,
+// into the asset the merchant settles in, with the platform's fee and
+// spread as ledger legs of their own.
+//
+// # The conversion of one payment
+//
+// A payment of a (asset A) to an invoice priced P (currency C) whose
+// locked quote of A is due D at the effective rate r (C per whole A,
+// spread s included; the mid rate is r/(1−s)) is worth, to the merchant,
+// v = a × P / D in C (v = P when a = D), rounded up: rounding is in the
+// platform's disfavour, by less than one smallest unit. At the mid rate
+// it is worth m = a × r/(1−s), rounded down; the spread is m − v (never
+// below zero). The fee is v × fee_bps / 10000, rounded down, plus the
+// store's fixed fee on the invoice's first payment, never more than v.
+//
+// One linked ledger batch, all or nothing, per payment:
+//
+//	invoice:<id>:A        → platform:A:inventory      a      the asset paid
+//	platform:C:inventory  → store:<store>:C           v−fee  the merchant's proceeds
+//	platform:C:inventory  → platform:C:revenue:fees   fee
+//	platform:C:inventory  → platform:C:revenue:spread m−v
+//
+// The inventory accounts are the platform's open position per asset: A
+// grows by what payers paid, C shrinks by what merchants and the platform
+// were given. platform:C:inventory carries "debits must not exceed
+// credits": the operator funds it, and a conversion it cannot cover is
+// refused whole. The invoice stays settled (the payer paid), the payment
+// stays in the invoice's clearing account, an operator alert is raised,
+// and the invoice service retries on every tick until the inventory is
+// funded. A balance never goes negative.
+//
+// A store that keeps what it is paid (settlement mode "keep", or its
+// settlement asset is the asset paid) gets a − spread − fee in A: the
+// spread (a × s, rounded down) and the fee are taken in A.
+//
+// Over- and under-payments: the merchant is credited what was actually
+// paid, converted at the locked quote: an overpayment is the merchant's
+// (to refund with Greenfield's OverpaidAmount refund), an underpayment
+// within the payment tolerance is the merchant's loss, as BTCPay does.
+// Late payments (after expiry) stay in the clearing account until the
+// merchant marks the invoice settled; then they are converted at the
+// same locked quote.
+//
+// A settlement asset other than the invoice currency and the asset paid
+// (a USD invoice for a store that settles in CNY) would need a second,
+// current quote; it is converted into the invoice currency instead, and
+// the merchant's balance is kept in that currency.
+package settle
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+
+	"chengdui"
+	"chengdui/invoice"
+
+	"lukechampine.com/uint128"
+)
+
+// Transfer codes of the conversion legs.
+const (
+	CodeConvertIn  uint16 = 30 // clearing → platform inventory, the asset paid
+	CodeProceeds   uint16 = 31 // platform inventory → store, the settlement asset
+	CodeFee        uint16 = 32 // platform inventory → fee revenue
+	CodeSpread     uint16 = 33 // platform inventory → spread revenue
+	CodeKeepStore  uint16 = 34 // clearing → store, the asset paid (no conversion)
+	CodeKeepFee    uint16 = 35 // clearing → fee revenue, the asset paid
+	CodeKeepSpread uint16 = 36 // clearing → spread revenue, the asset paid
+)
+
+// AlertUnconverted is the operator alert of a conversion the ledger
+// refused (an inventory short of the settlement asset).
+const AlertUnconverted = "alert_settlement_unconverted"
+
+// Inventory is the platform's open position in an asset.
+func Inventory(asset string) string { return "platform:" + asset + ":inventory" }
+
+// FeeRevenue and SpreadRevenue are the platform's revenue accounts.
+func FeeRevenue(asset string) string    { return "platform:" + asset + ":revenue:fees" }
+func SpreadRevenue(asset string) string { return "platform:" + asset + ":revenue:spread" }
+
+// Ledger is what conversion needs of the ledger.
+type Ledger interface {
+	CreateAccount(ctx context.Context, a chengdui.Account) (chengdui.Account, error)
+	CreateTransfers(ctx context.Context, ts []chengdui.Transfer) ([]chengdui.TransferResult, error)
+}
+
+// Stores finds a store's settlement preference.
+type Stores interface {
+	Store(ctx context.Context, id string) (chengdui.Store, error)
+}
+
+// Alerter records what an operator must look at (audit.Recorder).
+type Alerter interface {
+	Record(ctx context.Context, event, actor string, detail map[string]string)
+}
+
+// Config configures a Converter.
+type Config struct {
+	Ledger Ledger
+	Stores Stores
+	// FeeBps is the platform's fee in hundredths of a percent of each
+	// payment's value, unless the store's settlement sets its own.
+	FeeBps uint32
+	Alerts Alerter      // nil: alerts are only logged
+	Log    *slog.Logger // nil: slog.Default()
+}
+
+// Converter implements invoice.Settler.
+type Converter struct {
+	cfg      Config
+	accounts sync.Map // accounts known to exist
+	alerted  sync.Map // invoice ids alerted as unconverted
+}
+
+var _ invoice.Settler = (*Converter)(nil)
+
+// New returns a Converter.
+func New(cfg Config) *Converter {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Converter{cfg: cfg}
+}
+
+// Settle converts the settled payments of a settled invoice. It is
+// idempotent: every leg's id is derived from the invoice, the payment and
+// the leg, so converting again posts nothing new.
+func (c *Converter) Settle(ctx context.Context, inv invoice.Invoice, pays []invoice.Payment) error {
+	st, err := c.cfg.Stores.Store(ctx, inv.StoreID)
+	if err != nil {
+		return err
+	}
+	first := firstSettled(pays)
+	var ts []chengdui.Transfer
+	for _, p := range pays {
+		if p.Status != invoice.PaymentSettled {
+			continue
+		}
+		legs, err := c.legs(ctx, inv, st, p, p.ID == first)
+		if err != nil {
+			return err
+		}
+		ts = append(ts, legs...)
+	}
+	if len(ts) == 0 {
+		return nil
+	}
+	res, err := c.cfg.Ledger.CreateTransfers(ctx, ts)
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.Err != nil && chengdui.ErrorCode(r.Err) != chengdui.ELinkedEventFailed {
+			c.alert(ctx, inv, r.Err)
+			return fmt.Errorf("settle invoice %s: %w", inv.ID, r.Err)
+		}
+	}
+	c.alerted.Delete(inv.ID)
+	return nil
+}
+
+// firstSettled is the id of the invoice's first settled payment (by
+// receipt, then id): the one that carries the fixed fee.
+func firstSettled(pays []invoice.Payment) string {
+	var first *invoice.Payment
+	for i := range pays {
+		p := &pays[i]
+		if p.Status != invoice.PaymentSettled {
+			continue
+		}
+		if first == nil || p.ReceivedAt.Before(first.ReceivedAt) || (p.ReceivedAt.Equal(first.ReceivedAt) && p.ID < first.ID) {
+			first = p
+		}
+	}
+	if first == nil {
+		return ""
+	}
+	return first.ID
+}
+
+// legID names one leg of one payment's conversion. Payment ids can be
+// long: the id carries a hash of it.
+func legID(invoiceID, paymentID, leg string) string {
+	h := sha256.Sum256([]byte(paymentID))
+	return "cv:" + invoiceID + ":" + hex.EncodeToString(h[:12]) + ":" + leg
+}
+
+// legs builds the linked transfers converting payment p.
+func (c *Converter) legs(ctx context.Context, inv invoice.Invoice, st chengdui.Store, p invoice.Payment, first bool) ([]chengdui.Transfer, error) {
+	q, ok := inv.Quote(p.Asset)
+	if !ok {
+		return nil, chengdui.Errorf(chengdui.EInvalid, "invoice %s has no quote of %s", inv.ID, p.Asset)
+	}
+	rate, ok := new(big.Rat).SetString(q.Rate)
+	if !ok || rate.Sign() <= 0 {
+		return nil, chengdui.Errorf(chengdui.EInvalid, "invoice %s: quote rate %q of %s", inv.ID, q.Rate, p.Asset)
+	}
+	feeBps := c.cfg.FeeBps
+	if st.Settlement.FeeBps != nil {
+		feeBps = *st.Settlement.FeeBps
+	}
+	a := new(big.Rat).SetInt(p.Amount.Big())
+	scale := new(big.Rat).SetFrac(pow10(inv.Decimals), pow10(q.Decimals)) // C units per A unit, per whole
+	spreadFrac := big.NewRat(int64(q.SpreadBps), 10000)
+	clearing := invoice.ClearingAccount(inv.ID, p.Asset)
+	md := map[string]string{"invoice": inv.ID, "store": inv.StoreID, "payment": p.ID, "rate": q.Rate}
+	link := func(ts []chengdui.Transfer) []chengdui.Transfer {
+		var out []chengdui.Transfer
+		for _, t := range ts {
+			if !t.Amount.IsZero() {
+				out = append(out, t)
+			}
+		}
+		for i := range out {
+			if i < len(out)-1 {
+				out[i].Flags |= chengdui.Linked
+			}
+		}
+		return out
+	}
+
+	keep := st.Settlement.Mode == "keep" || st.Settlement.Asset == p.Asset || inv.Currency == p.Asset
+	if keep {
+		// No conversion: the spread and the fee are taken in the asset paid.
+		spread := floorRat(new(big.Rat).Mul(a, spreadFrac))
+		fee := floorRat(new(big.Rat).Mul(new(big.Rat).Sub(a, new(big.Rat).SetInt(spread.Big())), big.NewRat(int64(feeBps), 10000)))
+		net, ok := chengdui.SubAmounts(p.Amount, spread)
+		if net, ok = chengdui.SubAmounts(net, fee); !ok {
+			return nil, chengdui.Errorf(chengdui.EInvalid, "invoice %s: fees exceed the payment", inv.ID)
+		}
+		for _, acct := range []string{invoice.StoreAccount(inv.StoreID, p.Asset), FeeRevenue(p.Asset), SpreadRevenue(p.Asset)} {
+			if err := c.ensure(ctx, acct, p.Asset, acct == invoice.StoreAccount(inv.StoreID, p.Asset)); err != nil {
+				return nil, err
+			}
+		}
+		return link([]chengdui.Transfer{
+			{ID: legID(inv.ID, p.ID, "store"), DebitAccountID: clearing, CreditAccountID: invoice.StoreAccount(inv.StoreID, p.Asset), Amount: net, Code: CodeKeepStore, Metadata: md},
+			{ID: legID(inv.ID, p.ID, "fee"), DebitAccountID: clearing, CreditAccountID: FeeRevenue(p.Asset), Amount: fee, Code: CodeKeepFee, Metadata: md},
+			{ID: legID(inv.ID, p.ID, "spread"), DebitAccountID: clearing, CreditAccountID: SpreadRevenue(p.Asset), Amount: spread, Code: CodeKeepSpread, Metadata: md},
+		}), nil
+	}
+
+	// Converted into the invoice currency C.
+	cur := inv.Currency
+	var value *big.Rat // in C's smallest unit
+	if !inv.TopUp && !q.Due.IsZero() {
+		value = new(big.Rat).Mul(a, new(big.Rat).SetFrac(inv.Amount.Big(), q.Due.Big()))
+	} else {
+		value = new(big.Rat).Mul(new(big.Rat).Mul(a, rate), scale)
+	}
+	v := ceilRat(value)
+	mid := new(big.Rat).Quo(rate, new(big.Rat).Sub(big.NewRat(1, 1), spreadFrac))
+	m := floorRat(new(big.Rat).Mul(new(big.Rat).Mul(a, mid), scale))
+	spread, ok := chengdui.SubAmounts(m, v)
+	if !ok {
+		spread = chengdui.Amount{}
+	}
+	fee := floorRat(new(big.Rat).Mul(new(big.Rat).SetInt(v.Big()), big.NewRat(int64(feeBps), 10000)))
+	if first && st.Settlement.FeeFixed != "" {
+		fixed, err := chengdui.ParseDecimal(st.Settlement.FeeFixed, inv.Decimals)
+		if err != nil {
+			return nil, chengdui.Errorf(chengdui.EInvalid, "store %s: fixed fee %q: %s", st.ID, st.Settlement.FeeFixed, chengdui.ErrorMessage(err))
+		}
+		fee, _ = chengdui.AddAmounts(fee, fixed)
+	}
+	if fee.Cmp(v) > 0 {
+		fee = v
+	}
+	proceeds, _ := chengdui.SubAmounts(v, fee)
+	store := invoice.StoreAccount(inv.StoreID, cur)
+	for _, acct := range []struct {
+		id, asset string
+		guarded   bool
+	}{{Inventory(p.Asset), p.Asset, false}, {Inventory(cur), cur, true}, {store, cur, true}, {FeeRevenue(cur), cur, false}, {SpreadRevenue(cur), cur, false}} {
+		if err := c.ensure(ctx, acct.id, acct.asset, acct.guarded); err != nil {
+			return nil, err
+		}
+	}
+	md["value"], md["mid_value"] = v.String(), m.String()
+	return link([]chengdui.Transfer{
+		{ID: legID(inv.ID, p.ID, "in"), DebitAccountID: clearing, CreditAccountID: Inventory(p.Asset), Amount: p.Amount, Code: CodeConvertIn, Metadata: md},
+		{ID: legID(inv.ID, p.ID, "out"), DebitAccountID: Inventory(cur), CreditAccountID: store, Amount: proceeds, Code: CodeProceeds, Metadata: md},
+		{ID: legID(inv.ID, p.ID, "fee"), DebitAccountID: Inventory(cur), CreditAccountID: FeeRevenue(cur), Amount: fee, Code: CodeFee, Metadata: md},
+		{ID: legID(inv.ID, p.ID, "spread"), DebitAccountID: Inventory(cur), CreditAccountID: SpreadRevenue(cur), Amount: spread, Code: CodeSpread, Metadata: md},
+	}), nil
+}
+
+// ensure creates an account once per process; guarded accounts may not
+// be overdrawn.
+func (c *Converter) ensure(ctx context.Context, id, asset string, guarded bool) error {
+	if _, ok := c.accounts.Load(id); ok {
+		return nil
+	}
+	a := chengdui.Account{ID: id, Asset: asset}
+	if guarded {
+		a.Flags = chengdui.DebitsMustNotExceedCredits
+	}
+	if _, err := c.cfg.Ledger.CreateAccount(ctx, a); err != nil && chengdui.ErrorCode(err) != chengdui.EExists {
+		return err
+	}
+	c.accounts.Store(id, true)
+	return nil
+}
+
+// alert raises the unconverted alert once per invoice and process.
+func (c *Converter) alert(ctx context.Context, inv invoice.Invoice, err error) {
+	c.cfg.Log.Error("operator alert", "alert", AlertUnconverted, "invoice", inv.ID, "store", inv.StoreID, "err", err)
+	if _, dup := c.alerted.LoadOrStore(inv.ID, true); dup || c.cfg.Alerts == nil {
+		return
+	}
+	c.cfg.Alerts.Record(ctx, AlertUnconverted, "", map[string]string{"invoice": inv.ID, "store": inv.StoreID,
+		"reason": chengdui.ErrorMessage(err)})
+}
+
+func pow10(n uint8) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+
+func floorRat(r *big.Rat) chengdui.Amount {
+	if r.Sign() <= 0 {
+		return chengdui.Amount{}
+	}
+	return uint128.FromBig(new(big.Int).Quo(r.Num(), r.Denom()))
+}
+
+func ceilRat(r *big.Rat) chengdui.Amount {
+	if r.Sign() <= 0 {
+		return chengdui.Amount{}
+	}
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if m.Sign() > 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return uint128.FromBig(q)
+}
