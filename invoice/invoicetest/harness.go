@@ -74,9 +74,25 @@ func (f *Fixed) Quote(_ context.Context, price chengdui.Amount, currency string,
 	return invoice.Quote{Rate: rate.FloatString(12), Sources: []string{"fixed"}, SpreadBps: spreadBps, Due: uint128.FromBig(n)}, nil
 }
 
+// Database is what the harness needs of a database: *sqlite.DB and
+// *postgres.DB.
+type Database interface {
+	ledger.Store
+	invoice.Store
+	deposit.Store
+	CreateUser(ctx context.Context, u chengdui.User) error
+	CreateStore(ctx context.Context, s chengdui.Store) error
+	Store(ctx context.Context, id string) (chengdui.Store, error)
+	Assets(ctx context.Context) ([]chengdui.Asset, error)
+	AllocateAddressIndex(ctx context.Context, scheme, network string) (uint32, error)
+}
+
 // Harness is a running invoice service and what it stands on.
 type Harness struct {
+	// DB is the SQLite database (nil on PostgreSQL); Store is the
+	// database either way.
 	DB       *sqlite.DB
+	Store    Database
 	Ledger   *ledger.Engine
 	Deposits *deposit.Service
 	Invoices *invoice.Service
@@ -117,10 +133,20 @@ func NewWith(t testing.TB, mod func(h *Harness, cfg *invoice.Config)) *Harness {
 	t.Cleanup(func() { db.Close() })
 	_, err = db.Migrate(ctx)
 	require.NoError(t, err)
+	h := NewOn(t, db, mod)
+	h.DB = db
+	return h
+}
+
+// NewOn starts a harness on an open, migrated, empty database.
+func NewOn(t testing.TB, db Database, mod func(h *Harness, cfg *invoice.Config)) *Harness {
+	t.Helper()
+	ctx := context.Background()
 	eng := ledger.New(db, ledger.Options{ExpiryInterval: -1, HistoryInterval: -1})
 	require.NoError(t, eng.Start(ctx))
 	t.Cleanup(eng.Stop)
-	h := &Harness{DB: db, Ledger: eng, Rates: &Fixed{Rates: DefaultRates()}, Clock: &atomic.Int64{},
+	var err error
+	h := &Harness{Store: db, Ledger: eng, Rates: &Fixed{Rates: DefaultRates()}, Clock: &atomic.Int64{},
 		Router: common.HexToAddress("0x5FbDB2315678afecb367f032d93F642f64180aa3")}
 	h.Clock.Store(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).UnixNano())
 	for _, a := range []chengdui.Asset{{Code: "BTC", Network: "bitcoin", Decimals: 8}, {Code: "ETH", Network: "ethereum", Decimals: 18},
