@@ -477,7 +477,13 @@ func (s *Server) handleCreateInvoice(w nethttp.ResponseWriter, r *nethttp.Reques
 			greenfieldError(w, r, err)
 			return
 		}
-		s.answerInvoice(w, r, inv)
+		// A new invoice has no payments: no need to ask the database.
+		with, err := queryBool(r, "includePaymentMethods", false)
+		if err != nil {
+			greenfieldError(w, r, err)
+			return
+		}
+		writeJSON(w, nethttp.StatusOK, s.toInvoiceData(r, invoice.NewView(inv, nil), with, true))
 	})
 }
 

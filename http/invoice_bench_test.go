@@ -71,23 +71,25 @@ type benchDB interface {
 }
 
 // BenchmarkCreateInvoiceHTTP creates invoices through the Greenfield
-// endpoint over loopback HTTP with 32 concurrent keep-alive clients, each
+// endpoint over loopback HTTP with 8 and 32 concurrent keep-alive clients, each
 // invoice quoted in BTC, ETH, USDT and USDC with its own BTC and EVM
 // addresses and three signed router intents, on SQLite and PostgreSQL.
 // It reports invoices/s and the p50 and p99 request latency.
 func BenchmarkCreateInvoiceHTTP(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) {
-		h := invoicetest.New(b)
-		benchCreate(b, h, h.DB)
-	})
-	b.Run("postgres", func(b *testing.B) {
-		db := benchPostgres(b)
-		h := invoicetest.NewOn(b, db, nil)
-		benchCreate(b, h, db)
-	})
+	for _, clients := range []int{8, 32} {
+		b.Run(fmt.Sprintf("sqlite/clients=%d", clients), func(b *testing.B) {
+			h := invoicetest.New(b)
+			benchCreate(b, h, h.DB, clients)
+		})
+		b.Run(fmt.Sprintf("postgres/clients=%d", clients), func(b *testing.B) {
+			db := benchPostgres(b)
+			h := invoicetest.NewOn(b, db, nil)
+			benchCreate(b, h, db, clients)
+		})
+	}
 }
 
-func benchCreate(b *testing.B, h *invoicetest.Harness, db benchDB) {
+func benchCreate(b *testing.B, h *invoicetest.Harness, db benchDB, clients int) {
 	srv := httptest.NewServer(chttp.NewServer(chttp.Config{Ledger: h.Ledger, Store: db, Merchants: merchant.New(db, merchant.Config{}),
 		Invoices: h.Invoices, Idempotency: db}).Handler())
 	b.Cleanup(srv.Close)
@@ -95,7 +97,6 @@ func benchCreate(b *testing.B, h *invoicetest.Harness, db benchDB) {
 	require.NoError(b, err)
 	require.NoError(b, db.CreateAPIKey(context.Background(), chengdui.APIKey{ID: "bench-key", StoreID: h.StoreID, Label: "bench",
 		Prefix: prefix, Hash: hash, Scopes: []string{string(auth.ScopeInvoiceCreate)}, CreatedAt: h.Now()}))
-	const clients = 32
 	transport := &nethttp.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
 	b.Cleanup(transport.CloseIdleConnections)
 	client := &nethttp.Client{Transport: transport, Timeout: 30 * time.Second}

@@ -150,11 +150,15 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, authorization string) 
 	if !auth.CheckAPIKey(credential, k.Hash) || k.RevokedAt != nil {
 		return chengdui.APIKey{}, refused
 	}
+	// The last use is recorded to the minute: a write per request would
+	// serialise every API call on the database's writer.
 	now := s.now()
-	if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
-		return chengdui.APIKey{}, err
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= time.Minute || now.Before(*k.LastUsedAt) {
+		if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+			return chengdui.APIKey{}, err
+		}
+		k.LastUsedAt = &now
 	}
-	k.LastUsedAt = &now
 	return k, nil
 }
 

@@ -57,6 +57,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	d.read.SetMaxOpenConns(8)
+	// Keep them: opening a connection (pragmas, page cache) costs far more
+	// than a query, and database/sql keeps only 2 idle by default.
+	d.read.SetMaxIdleConns(8)
 	if err := d.write.PingContext(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
