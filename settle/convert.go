@@ -231,8 +231,9 @@ func (c *Converter) legs(ctx context.Context, inv invoice.Invoice, st chengdui.S
 		// No conversion: the spread and the fee are taken in the asset paid.
 		spread := floorRat(new(big.Rat).Mul(a, spreadFrac))
 		fee := floorRat(new(big.Rat).Mul(new(big.Rat).Sub(a, new(big.Rat).SetInt(spread.Big())), big.NewRat(int64(feeBps), 10000)))
-		net, ok := chengdui.SubAmounts(p.Amount, spread)
-		if net, ok = chengdui.SubAmounts(net, fee); !ok {
+		net, ok1 := chengdui.SubAmounts(p.Amount, spread)
+		net, ok2 := chengdui.SubAmounts(net, fee)
+		if !ok1 || !ok2 {
 			return nil, chengdui.Errorf(chengdui.EInvalid, "invoice %s: fees exceed the payment", inv.ID)
 		}
 		for _, acct := range []string{invoice.StoreAccount(inv.StoreID, p.Asset), FeeRevenue(p.Asset), SpreadRevenue(p.Asset)} {
