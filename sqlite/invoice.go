@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"chengdui"
 	"chengdui/invoice"
@@ -59,13 +57,13 @@ func prepareInvoice(inv invoice.Invoice, events []invoice.Event) (newInvoice, er
 	if n.row, err = encodeInvoice(inv); err != nil {
 		return n, err
 	}
-	if n.addrs, err = invoiceAddresses(inv); err != nil {
+	if n.addrs, err = invoice.StoredAddresses(inv); err != nil {
 		return n, err
 	}
-	if n.intents, err = invoiceIntents(inv); err != nil {
+	if n.intents, err = invoice.IntentIDs(inv); err != nil {
 		return n, err
 	}
-	return n, checkInvoiceEvents(inv, events)
+	return n, invoice.CheckEvents(inv, events)
 }
 
 // CreateInvoices implements invoice.Store: one transaction for the batch.
@@ -190,10 +188,10 @@ func (d *DB) UpdateInvoice(ctx context.Context, inv invoice.Invoice, payments []
 	if err != nil {
 		return invoice.Invoice{}, err
 	}
-	if err := checkInvoicePayments(inv, payments); err != nil {
+	if err := invoice.CheckPayments(inv, payments); err != nil {
 		return invoice.Invoice{}, err
 	}
-	if err := checkInvoiceEvents(inv, events); err != nil {
+	if err := invoice.CheckEvents(inv, events); err != nil {
 		return invoice.Invoice{}, err
 	}
 	err = d.tx(ctx, func(tx *sql.Tx) error {
@@ -380,7 +378,7 @@ func encodeInvoice(inv invoice.Invoice) (invoiceRow, error) {
 	if inv.ID == "" || inv.StoreID == "" || inv.Status == "" {
 		return invoiceRow{}, chengdui.Errorf(chengdui.EInvalid, "an invoice needs an id, a store and a status")
 	}
-	if err := checkJSON("invoice metadata", inv.Metadata); err != nil {
+	if err := invoice.CheckJSON("invoice metadata", inv.Metadata); err != nil {
 		return invoiceRow{}, err
 	}
 	doc := inv
@@ -420,103 +418,6 @@ func scanInvoice(s scanner) (invoice.Invoice, error) {
 		return invoice.Invoice{}, err
 	}
 	return decodeInvoice(r)
-}
-
-// invoiceAddresses lists the addresses derived for inv's methods: those
-// with a destination and a derivation scheme, once each.
-func invoiceAddresses(inv invoice.Invoice) ([]invoice.Address, error) {
-	var out []invoice.Address
-	seen := map[string]invoice.Address{}
-	for _, m := range inv.Methods {
-		if m.Destination == "" || m.Scheme == "" {
-			continue
-		}
-		if m.Index > math.MaxInt32 {
-			return nil, chengdui.Errorf(chengdui.EInvalid, "method %s: address index %d is past 2^31-1", m.ID, m.Index)
-		}
-		a := invoice.Address{Address: m.Destination, InvoiceID: inv.ID, Scheme: m.Scheme, Network: m.Network, Index: m.Index, CreatedAt: inv.CreatedAt}
-		if prev, ok := seen[a.Address]; ok {
-			if prev.Scheme != a.Scheme || prev.Network != a.Network || prev.Index != a.Index {
-				return nil, chengdui.Errorf(chengdui.EInvalid, "address %s is given two derivations", a.Address)
-			}
-			continue
-		}
-		seen[a.Address] = a
-		out = append(out, a)
-	}
-	return out, nil
-}
-
-// invoiceIntents lists the lower-cased router intent ids of inv's methods,
-// once each.
-func invoiceIntents(inv invoice.Invoice) ([]string, error) {
-	var out []string
-	seen := map[string]bool{}
-	for _, m := range inv.Methods {
-		if m.Intent == nil {
-			continue
-		}
-		id := strings.ToLower(m.Intent.ID)
-		if !isIntentID(id) {
-			return nil, chengdui.Errorf(chengdui.EInvalid, "method %s: router intent id %q is not 0x and 64 hex digits", m.ID, clip(m.Intent.ID))
-		}
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
-
-func isIntentID(id string) bool {
-	if len(id) != 66 || id[:2] != "0x" {
-		return false
-	}
-	for i := 2; i < len(id); i++ {
-		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func checkInvoicePayments(inv invoice.Invoice, payments []invoice.Payment) error {
-	seen := map[string]bool{}
-	for _, p := range payments {
-		switch {
-		case p.ID == "":
-			return chengdui.Errorf(chengdui.EInvalid, "a payment of invoice %q has no id", inv.ID)
-		case p.InvoiceID != inv.ID:
-			return chengdui.Errorf(chengdui.EInvalid, "payment %q is of invoice %q, not %q", clip(p.ID), clip(p.InvoiceID), inv.ID)
-		case seen[p.ID]:
-			return chengdui.Errorf(chengdui.EInvalid, "payment %q is given twice", clip(p.ID))
-		}
-		seen[p.ID] = true
-	}
-	return nil
-}
-
-func checkInvoiceEvents(inv invoice.Invoice, events []invoice.Event) error {
-	for _, e := range events {
-		switch {
-		case e.ID == "" || e.Type == "":
-			return chengdui.Errorf(chengdui.EInvalid, "an event of invoice %q has no id or type", inv.ID)
-		case e.InvoiceID != inv.ID || e.StoreID != inv.StoreID:
-			return chengdui.Errorf(chengdui.EInvalid, "event %q is not of invoice %q of store %q", clip(e.ID), inv.ID, inv.StoreID)
-		}
-		if err := checkJSON("event data", e.Data); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkJSON accepts nothing or valid JSON in UTF-8.
-func checkJSON(what string, b []byte) error {
-	if len(b) > 0 && (!json.Valid(b) || !utf8.Valid(b)) {
-		return chengdui.Errorf(chengdui.EInvalid, "%s is not JSON in UTF-8", what)
-	}
-	return nil
 }
 
 // clip keeps long input out of error messages.
