@@ -48,6 +48,8 @@ func (s *Server) invoiceRoutes(mux *nethttp.ServeMux) {
 	mux.HandleFunc("POST /api/v1/invoices/{invoiceId}/status", s.handleMarkInvoice)
 	mux.HandleFunc("POST /api/v1/invoices/{invoiceId}/unarchive", s.handleUnarchiveInvoice)
 	mux.HandleFunc("POST /api/v1/invoices/{invoiceId}/refund", s.handleRefundInvoice)
+	s.statementRoutes(mux) // http/statements.go
+	s.payoutRoutes(mux)    // http/payouts.go
 	if s.cfg.Webhooks == nil {
 		return
 	}

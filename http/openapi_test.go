@@ -61,9 +61,10 @@ func fullServer() *Server {
 	type deposits struct{ Deposits }
 	type withdrawals struct{ Withdrawals }
 	type webhooks struct{ Webhooks }
+	type payouts struct{ Payouts }
 	return NewServer(Config{
 		Wallets: wallets{}, Merchants: merchants{}, Deposits: deposits{}, Withdrawals: withdrawals{},
-		Invoices: &invoice.Service{}, Webhooks: webhooks{},
+		Invoices: &invoice.Service{}, Webhooks: webhooks{}, Payouts: payouts{},
 		AssetFaucet: func(context.Context, string, string, string) (string, error) { return "", nil },
 		Faucet:      func(context.Context, string, *big.Int) (string, error) { return "", nil },
 		Balance:     func(context.Context, string) (*big.Int, error) { return nil, nil },

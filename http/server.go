@@ -67,6 +67,8 @@ type Config struct {
 	Webhooks Webhooks
 	// Idempotency keeps Idempotency-Key answers of POST requests.
 	Idempotency chengdui.IdempotencyStore
+	// Payouts, if set, serves a store's payouts API.
+	Payouts Payouts
 	// PublicURL is the server's external base URL (checkout links), e.g.
 	// https://pay.example.com; "" : taken from each request's Host.
 	PublicURL string

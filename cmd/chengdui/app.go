@@ -16,6 +16,7 @@ import (
 	"chengdui/invoice"
 	"chengdui/ledger"
 	"chengdui/merchant"
+	"chengdui/payout"
 	"chengdui/settle"
 	"chengdui/wallet"
 
@@ -56,6 +57,9 @@ type appConfig struct {
 	// AllowPrivateWebhooks lets webhooks target loopback and private
 	// addresses (dev: a shop on the same machine).
 	AllowPrivateWebhooks bool
+	// Payouts, if set, starts the payout service with its rails (dev: the
+	// sandbox bank); stop runs at shutdown.
+	Payouts func(ctx context.Context, db database, eng *ledger.Engine) (svc *payout.Service, stop func(), err error)
 	// SeedInvoices, if set, runs once invoices are up (dev's demo invoice).
 	SeedInvoices func(ctx context.Context, s services) error
 	// Faucets, dev only: BTC and test-token faucets for the faucet route.
@@ -174,6 +178,14 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		}
 		hcfg.Invoices, hcfg.Webhooks, hcfg.Idempotency, hcfg.PublicURL = invoices, hooks, idem, cfg.PublicURL
 		svcs.Invoices = invoices
+	}
+	if cfg.Payouts != nil && invoices != nil {
+		svc, stop, err := cfg.Payouts(ctx, db, eng)
+		if err != nil {
+			return fmt.Errorf("payouts: %w", err)
+		}
+		defer stop()
+		hcfg.Payouts = svc
 	}
 	if cs != nil {
 		rt, err := startChains(ctx, cs, db, eng, svcs.Wallets, invoices, log)

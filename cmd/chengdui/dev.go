@@ -13,6 +13,7 @@ import (
 	"chengdui/invoice"
 	"chengdui/keys"
 	"chengdui/ledger"
+	"chengdui/payout"
 )
 
 func runDev(ctx context.Context, e *env, args []string) error {
@@ -46,6 +47,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	}
 	var demo *demoUsers    // filled by Seed, printed by Ready
 	var demoInvoice string // filled by SeedInvoices
+	var bankURL string     // the sandbox bank, filled by Payouts
 	devEVM := newDevChain(signer, *blockTime)
 	var devBTC *devBitcoin
 	if !*noBitcoin {
@@ -60,6 +62,14 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		// The shop a developer tests webhooks with runs on this machine.
 		AllowPrivateWebhooks: true,
 		FeeBps:               devFeeBps,
+		Payouts: func(ctx context.Context, db database, eng *ledger.Engine) (*payout.Service, func(), error) {
+			p, err := startDevPayouts(ctx, db, eng, log)
+			if err != nil {
+				return nil, nil, err
+			}
+			bankURL = p.BankURL
+			return p.Service, p.Stop, nil
+		},
 		Chains: func(ctx context.Context) (*chainsSetup, func(), error) {
 			return devChains(ctx, devEVM, devBTC, signer, log)
 		},
@@ -87,6 +97,9 @@ func runDev(ctx context.Context, e *env, args []string) error {
 				fmt.Fprintf(e.stdout, "                chengdui cold … --node %s --rpc-user %s --rpc-pass-file %s\n", devBTC.proc.Host, devBTC.proc.User, devBTC.PassFile())
 			}
 			fmt.Fprintf(e.stdout, "  Withdraw:     POST %s/api/v1/withdrawals (session + 2FA code + Idempotency-Key)\n", base)
+			if bankURL != "" {
+				fmt.Fprintf(e.stdout, "  Bank:         sandbox bank at %s (fiat payouts: POST %s/api/v1/stores/{storeId}/payouts)\n", bankURL, base)
+			}
 			if demoInvoice != "" {
 				fmt.Fprintf(e.stdout, "  Checkout:     %s/i/%s  (a demo invoice of CNY 88.00: pay from the demo payer's balance or on chain)\n", base, demoInvoice)
 				fmt.Fprintf(e.stdout, "  Merchant API: %s/api/openapi.yaml; Greenfield-compatible under %s/api/v1/stores/{storeId}/invoices\n", base, base)

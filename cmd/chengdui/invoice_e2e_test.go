@@ -227,7 +227,7 @@ func merchantAPI(t testing.TB, dev *server) *greenfield {
 	require.Len(t, stores.Data, 1)
 	store := stores.Data[0].ID
 	status, body = s.do("POST", "/api/v1/stores/"+store+"/api-keys", "", `{"label":"shop plugin","otp":"`+code(0)+`","permissions":[`+
-		`"btcpay.store.cancreateinvoice","btcpay.store.canviewinvoices","btcpay.store.canmodifyinvoices","btcpay.store.webhooks.canmodifywebhooks"]}`)
+		`"btcpay.store.cancreateinvoice","btcpay.store.canviewinvoices","btcpay.store.canmodifyinvoices","btcpay.store.webhooks.canmodifywebhooks","payout:create"]}`)
 	require.Equal(t, nethttp.StatusCreated, status, "%s", body)
 	var key struct {
 		Key string `json:"api_key"`
@@ -395,5 +395,42 @@ func TestInvoiceEndToEnd(t *testing.T) {
 		require.Equal(t, nethttp.StatusOK, status)
 		again, _ := payer.wallet()
 		require.Equal(t, after["USDT-ERC20"].AvailableUnits, again["USDT-ERC20"].AvailableUnits)
+	})
+
+	t.Run("the store's CNY paid out to the sandbox bank", func(t *testing.T) {
+		gf.t = t
+		var p struct {
+			ID    string `json:"id"`
+			State string `json:"state"`
+		}
+		body := `{"id":"daily-1","asset":"CNY","amount":"100.00","method":"BANK","creditor":{"name":"Demo Teahouse","account":"6222020200001234567","bank_code":"102100099996","country":"CN"}}`
+		require.Equal(t, nethttp.StatusCreated, gf.do("POST", "/api/v1/stores/"+gf.store+"/payouts", body, &p))
+		var bal struct {
+			Balances []struct {
+				Asset     string `json:"asset"`
+				Available struct {
+					Units string `json:"units"`
+				} `json:"available"`
+			} `json:"balances"`
+		}
+		require.Equal(t, nethttp.StatusOK, gf.do("GET", "/api/v1/stores/"+gf.store+"/balances", "", &bal))
+		for _, b := range bal.Balances {
+			if b.Asset == "CNY" && p.State != "Completed" {
+				require.Equal(t, "4969", b.Available.Units, "the payout is held at once")
+			}
+		}
+		waitFor(t, "the bank completing the payout by callback", func() (bool, string) {
+			require.Equal(t, nethttp.StatusOK, gf.do("GET", "/api/v1/stores/"+gf.store+"/payouts/"+p.ID, "", &p))
+			require.NotEqual(t, "Failed", p.State)
+			return p.State == "Completed", p.State
+		})
+		require.Equal(t, "4969", storeBalance(t, reader, gf.store, "CNY"))
+		require.Equal(t, "10000", accountBalance(t, reader, "platform:CNY:payouts"), "paid out: 100.00 CNY")
+		// The same request again is the same payout; an overdraft holds nothing.
+		require.Equal(t, nethttp.StatusCreated, gf.do("POST", "/api/v1/stores/"+gf.store+"/payouts", body, &p))
+		require.Equal(t, "Completed", p.State)
+		over := strings.Replace(strings.Replace(body, "daily-1", "daily-2", 1), "100.00", "50.00", 1)
+		require.Equal(t, nethttp.StatusUnprocessableEntity, gf.do("POST", "/api/v1/stores/"+gf.store+"/payouts", over, nil))
+		require.Equal(t, "4969", storeBalance(t, reader, gf.store, "CNY"))
 	})
 }
