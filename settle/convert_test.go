@@ -35,7 +35,7 @@ type env struct {
 func setup(t testing.TB, feeBps, spreadBps uint32) *env {
 	e := &env{alerts: &alerts{}}
 	e.Harness = invoicetest.NewWith(t, func(h *invoicetest.Harness, cfg *invoice.Config) {
-		cfg.Settler = settle.New(settle.Config{Ledger: h.Ledger, Stores: h.DB, FeeBps: feeBps, Alerts: e.alerts})
+		cfg.Settler = settle.New(settle.Config{Ledger: h.Ledger, Stores: h.Store, FeeBps: feeBps, Alerts: e.alerts})
 		cfg.SpreadBps = spreadBps
 	})
 	return e

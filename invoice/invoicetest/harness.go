@@ -133,9 +133,7 @@ func NewWith(t testing.TB, mod func(h *Harness, cfg *invoice.Config)) *Harness {
 	t.Cleanup(func() { db.Close() })
 	_, err = db.Migrate(ctx)
 	require.NoError(t, err)
-	h := NewOn(t, db, mod)
-	h.DB = db
-	return h
+	return NewOn(t, db, mod)
 }
 
 // NewOn starts a harness on an open, migrated, empty database.
@@ -146,7 +144,8 @@ func NewOn(t testing.TB, db Database, mod func(h *Harness, cfg *invoice.Config))
 	require.NoError(t, eng.Start(ctx))
 	t.Cleanup(eng.Stop)
 	var err error
-	h := &Harness{Store: db, Ledger: eng, Rates: &Fixed{Rates: DefaultRates()}, Clock: &atomic.Int64{},
+	sq, _ := db.(*sqlite.DB)
+	h := &Harness{Store: db, DB: sq, Ledger: eng, Rates: &Fixed{Rates: DefaultRates()}, Clock: &atomic.Int64{},
 		Router: common.HexToAddress("0x5FbDB2315678afecb367f032d93F642f64180aa3")}
 	h.Clock.Store(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).UnixNano())
 	for _, a := range []chengdui.Asset{{Code: "BTC", Network: "bitcoin", Decimals: 8}, {Code: "ETH", Network: "ethereum", Decimals: 18},
