@@ -31,6 +31,9 @@ type StoreSettlement struct {
 	// in the settlement asset.
 	FeeBps   *uint32 `json:"fee_bps,omitempty"`
 	FeeFixed string  `json:"fee_fixed,omitempty"`
+	// SpreadBps, if set, is the spread of the store's quotes (else the
+	// platform's), in hundredths of a percent: the payer pays it.
+	SpreadBps *uint32 `json:"spread_bps,omitempty"`
 }
 
 // APIKey is a store's key for the merchant API. Only Hash (SHA-256 of the

@@ -101,7 +101,8 @@ type Config struct {
 	// Settler, if set, settles invoices (conversion); nil passes payments
 	// to the store in the asset paid.
 	Settler Settler
-	// SpreadBps is the spread added to every quote (per store later).
+	// SpreadBps is the spread of every quote, in hundredths of a percent,
+	// unless the store's settlement preference sets its own.
 	SpreadBps uint32
 	// Expiry (15 min), Monitoring (24 h) and Speed (MediumSpeed) are the
 	// defaults of invoices that do not set them.
@@ -467,6 +468,10 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Invoice, error
 	}
 
 	inv.ID = newID()
+	spread := s.cfg.SpreadBps
+	if st.Settlement.SpreadBps != nil {
+		spread = *st.Settlement.SpreadBps
+	}
 	// Quotes: one per asset the invoice can be paid in. BALANCE alone is
 	// paid in any asset with a chain method configured.
 	quoteAssets := []string{}
@@ -487,7 +492,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Invoice, error
 		if !ok {
 			return Invoice{}, chengdui.Errorf(chengdui.EUnavailable, "asset %s is not in the ledger", a)
 		}
-		q, err := s.quote(ctx, inv, a, ad)
+		q, err := s.quote(ctx, inv, a, ad, spread)
 		if err != nil {
 			return Invoice{}, err
 		}
@@ -540,13 +545,13 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Invoice, error
 }
 
 // quote locks the rate of one asset.
-func (s *Service) quote(ctx context.Context, inv Invoice, asset string, assetDecimals uint8) (Quote, error) {
+func (s *Service) quote(ctx context.Context, inv Invoice, asset string, assetDecimals uint8, spreadBps uint32) (Quote, error) {
 	price := inv.Amount
 	if inv.TopUp {
 		// The rate is still locked: it prices what a top-up is paid.
 		price = chengdui.Amount{}
 	}
-	q, err := s.cfg.Quoter.Quote(ctx, price, inv.Currency, inv.Decimals, asset, assetDecimals, s.cfg.SpreadBps)
+	q, err := s.cfg.Quoter.Quote(ctx, price, inv.Currency, inv.Decimals, asset, assetDecimals, spreadBps)
 	if err != nil {
 		return Quote{}, err
 	}

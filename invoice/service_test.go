@@ -425,3 +425,23 @@ func TestRecover(t *testing.T) {
 	require.NoError(t, h.Invoices.Recover(ctx))
 	require.Equal(t, q.Due, h.Balance(t, invoice.StoreAccount(h.StoreID, "BTC")), "recovering twice passes once")
 }
+
+// TestSpreadPerStore: a store's own spread overrides the platform's.
+func TestSpreadPerStore(t *testing.T) {
+	h := invoicetest.New(t)
+	ctx := context.Background()
+	spread := uint32(100) // 1 %
+	require.NoError(t, h.DB.CreateStore(ctx, chengdui.Store{ID: "wide", OwnerID: h.Owner, Name: "Wide spread", DefaultCurrency: "CNY",
+		Settlement: chengdui.StoreSettlement{Mode: "balance", Asset: "CNY", SpreadBps: &spread}, CreatedAt: h.Now()}))
+	plain, err := h.Invoices.Create(ctx, invoice.CreateRequest{StoreID: h.StoreID, Amount: "72.00"})
+	require.NoError(t, err)
+	wide, err := h.Invoices.Create(ctx, invoice.CreateRequest{StoreID: "wide", Amount: "72.00"})
+	require.NoError(t, err)
+	p, _ := plain.Quote("USDT-ERC20")
+	w, _ := wide.Quote("USDT-ERC20")
+	require.Equal(t, uint32(0), p.SpreadBps)
+	require.Equal(t, units(t, "10", 6), p.Due)
+	require.Equal(t, uint32(100), w.SpreadBps)
+	// 72 CNY at 7.2 × 0.99 = 7.128: 10.101010 USDT, rounded down.
+	require.Equal(t, units(t, "10.10101", 6), w.Due)
+}
