@@ -48,7 +48,16 @@ type payoutJSON struct {
 	UpdatedAt int64       `json:"updatedTime"`
 }
 
-func (s *Server) newPayoutJSON(ctx context.Context, p payout.Payout) payoutJSON {
+// payoutDecimals reads the assets' decimals once per request.
+func (s *Server) payoutDecimals(ctx context.Context) map[string]uint8 {
+	assets, err := s.cfg.Store.Assets(ctx)
+	if err != nil {
+		return nil // amounts are then shown in smallest units
+	}
+	return decimalsByAsset(assets)
+}
+
+func newPayoutJSON(p payout.Payout, decimals map[string]uint8) payoutJSON {
 	out := payoutJSON{ID: p.ID, StoreID: p.StoreID, Asset: p.Asset, Amount: p.Amount.String(), Method: string(p.Method), Rail: p.Rail,
 		Address: p.Address, Reference: p.Reference, State: string(p.State), Reason: p.Reason, Ref: p.Ref,
 		CreatedAt: p.CreatedAt.Unix(), UpdatedAt: p.UpdatedAt.Unix()}
@@ -56,10 +65,8 @@ func (s *Server) newPayoutJSON(ctx context.Context, p payout.Payout) payoutJSON 
 		c := p.Creditor
 		out.Creditor = &c
 	}
-	if assets, err := s.cfg.Store.Assets(ctx); err == nil {
-		if d, ok := decimalsByAsset(assets)[p.Asset]; ok {
-			out.Amount = chengdui.FormatDecimal(p.Amount, d)
-		}
+	if d, ok := decimals[p.Asset]; ok {
+		out.Amount = chengdui.FormatDecimal(p.Amount, d)
 	}
 	return out
 }
@@ -99,7 +106,7 @@ func (s *Server) handleCreatePayout(w nethttp.ResponseWriter, r *nethttp.Request
 			Error(w, r, err)
 			return
 		}
-		writeJSON(w, nethttp.StatusCreated, s.newPayoutJSON(r.Context(), p))
+		writeJSON(w, nethttp.StatusCreated, newPayoutJSON(p, s.payoutDecimals(r.Context())))
 	})
 }
 
@@ -125,8 +132,9 @@ func (s *Server) handlePayouts(w nethttp.ResponseWriter, r *nethttp.Request) {
 		return
 	}
 	out := page[payoutJSON]{Data: []payoutJSON{}}
+	decimals := s.payoutDecimals(r.Context())
 	for _, p := range ps {
-		out.Data = append(out.Data, s.newPayoutJSON(r.Context(), p))
+		out.Data = append(out.Data, newPayoutJSON(p, decimals))
 	}
 	if len(ps) == limit {
 		out.Next = ps[len(ps)-1].ID
@@ -148,5 +156,5 @@ func (s *Server) handlePayout(w nethttp.ResponseWriter, r *nethttp.Request) {
 		Error(w, r, err)
 		return
 	}
-	writeJSON(w, nethttp.StatusOK, s.newPayoutJSON(r.Context(), p))
+	writeJSON(w, nethttp.StatusOK, newPayoutJSON(p, s.payoutDecimals(r.Context())))
 }

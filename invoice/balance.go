@@ -128,7 +128,13 @@ func payable(inv Invoice, now time.Time) error {
 
 // one creates one transfer and returns its own error.
 func (s *Service) one(ctx context.Context, t chengdui.Transfer) error {
-	res, err := s.cfg.Ledger.CreateTransfers(ctx, []chengdui.Transfer{t})
+	return s.transfers(ctx, []chengdui.Transfer{t})
+}
+
+// transfers creates transfers in one request and returns the first
+// refusal.
+func (s *Service) transfers(ctx context.Context, ts []chengdui.Transfer) error {
+	res, err := s.cfg.Ledger.CreateTransfers(ctx, ts)
 	if err != nil {
 		return err
 	}

@@ -738,6 +738,17 @@ func (s *Service) Watch(id string) (changes <-chan Invoice, cancel func()) {
 	}
 }
 
+// forget drops what the process remembers of an invoice whose monitoring
+// ended (its speed policy, its clearing accounts), so the caches do not
+// grow with every invoice ever paid. A payment still arriving is served
+// from storage again.
+func (s *Service) forget(inv Invoice) {
+	s.policies.Delete(inv.ID)
+	for _, q := range inv.Quotes {
+		s.accounts.Delete(ClearingAccount(inv.ID, q.Asset))
+	}
+}
+
 // ensureAccount creates a ledger account once per process.
 func (s *Service) ensureAccount(ctx context.Context, id, asset string, meta map[string]string) error {
 	if _, ok := s.accounts.Load(id); ok {
@@ -785,16 +796,7 @@ func (s *Service) pass(ctx context.Context, inv Invoice, pays []Payment) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	res, err := s.cfg.Ledger.CreateTransfers(ctx, ts)
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		if r.Err != nil {
-			return r.Err
-		}
-	}
-	return nil
+	return s.transfers(ctx, ts)
 }
 
 // apply re-evaluates an invoice with changed payments (upserted by id) and
@@ -858,6 +860,9 @@ func (s *Service) apply(ctx context.Context, id string, upd []Payment) (Invoice,
 		// unconverted, retried on every tick until it goes through.
 		if saved.Status == Settled {
 			s.settleOrRetry(ctx, saved, pays)
+		}
+		if saved.Closed {
+			s.forget(saved)
 		}
 		s.changed(saved, len(c.events) > 0)
 		return saved, nil
