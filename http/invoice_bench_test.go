@@ -2,14 +2,10 @@ package http_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	nethttp "net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -23,44 +19,8 @@ import (
 	chttp "chengdui/http"
 	"chengdui/invoice/invoicetest"
 	"chengdui/merchant"
-	"chengdui/postgres"
+	"chengdui/postgres/pgtest"
 )
-
-// benchPostgres opens a fresh schema of the test PostgreSQL server; it
-// skips without one, except under CI=true.
-func benchPostgres(b *testing.B) *postgres.DB {
-	ctx := context.Background()
-	dsn := os.Getenv("CHENGDUI_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	admin, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			b.Fatalf("PostgreSQL is required under CI: %v", err)
-		}
-		b.Skipf("no PostgreSQL: %v", err)
-	}
-	buf := make([]byte, 6)
-	_, _ = rand.Read(buf)
-	schema := "bench_" + hex.EncodeToString(buf)
-	require.NoError(b, admin.Exec(ctx, "CREATE SCHEMA "+schema))
-	u, err := url.Parse(dsn)
-	require.NoError(b, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := postgres.Open(ctx, u.String())
-	require.NoError(b, err)
-	b.Cleanup(func() {
-		db.Close()
-		_ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	_, err = db.Migrate(ctx)
-	require.NoError(b, err)
-	return db
-}
 
 // benchDB is what the benchmark's server needs of a database.
 type benchDB interface {
@@ -82,7 +42,7 @@ func BenchmarkCreateInvoiceHTTP(b *testing.B) {
 			benchCreate(b, h, h.DB, clients)
 		})
 		b.Run(fmt.Sprintf("postgres/clients=%d", clients), func(b *testing.B) {
-			db := benchPostgres(b)
+			db, _ := pgtest.Fresh(b)
 			h := invoicetest.NewOn(b, db, nil)
 			benchCreate(b, h, db, clients)
 		})

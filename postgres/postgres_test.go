@@ -2,11 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -16,6 +12,7 @@ import (
 	"chengdui/deposit"
 	"chengdui/evm"
 	"chengdui/postgres"
+	"chengdui/postgres/pgtest"
 	"chengdui/sqlite"
 	"chengdui/storetest"
 	"chengdui/wallet"
@@ -60,40 +57,7 @@ func Fresh(t testing.TB) *postgres.DB {
 }
 
 // FreshDSN is Fresh that also returns the DSN of the test's schema.
-func FreshDSN(t testing.TB) (*postgres.DB, string) {
-	t.Helper()
-	ctx := context.Background()
-	dsn := os.Getenv("CHENGDUI_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	admin, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required under CI: %v", err)
-		}
-		t.Skipf("no PostgreSQL (%v); set CHENGDUI_TEST_POSTGRES", err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	require.NoError(t, admin.Exec(ctx, "CREATE SCHEMA "+schema))
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := postgres.Open(ctx, u.String())
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		db.Close()
-		_ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	_, err = db.Migrate(ctx)
-	require.NoError(t, err)
-	return db, u.String()
-}
+func FreshDSN(t testing.TB) (*postgres.DB, string) { return pgtest.Fresh(t) }
 
 func TestDepositConformance(t *testing.T) {
 	storetest.RunDeposit(t, func(t testing.TB) deposit.Store { return Fresh(t) })
