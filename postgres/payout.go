@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"chengdui"
+	"chengdui/invoice"
 	"chengdui/payout"
 )
 
@@ -18,17 +19,25 @@ const payoutCols = `id, store_id, asset, amount::text, method, rail, creditor_na
 	creditor_bank_code, creditor_country, address, reference, state, created_by, approved_by, reason, ref, submitted_at,
 	created_at, updated_at, version`
 
-// CreatePayout implements payout.Store.
+// CreatePayout implements payout.Store: the payout and its PayoutCreated
+// outbox event in one transaction.
 func (d *DB) CreatePayout(ctx context.Context, p payout.Payout) error {
 	c := p.Creditor
-	_, err := d.pool.Exec(ctx, `INSERT INTO payouts (id, store_id, asset, amount, method, rail, creditor_name, creditor_iban, creditor_bic,
-		creditor_account, creditor_bank_code, creditor_country, address, reference, state, created_by, approved_by, reason, ref, submitted_at,
-		created_at, updated_at, version)
-		VALUES ($1, $2, $3, $4::numeric, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
-		p.ID, p.StoreID, p.Asset, p.Amount.String(), string(p.Method), p.Rail, c.Name, c.IBAN, c.BIC, c.Account, c.BankCode, c.Country,
-		p.Address, p.Reference, string(p.State), p.CreatedBy, p.ApprovedBy, p.Reason, p.Ref, payoutMicros(p.SubmittedAt),
-		p.CreatedAt.UnixMicro(), p.UpdatedAt.UnixMicro(), p.Version)
-	if constraint(err, uniqueViolation) == "payouts_pkey" {
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO payouts (id, store_id, asset, amount, method, rail, creditor_name, creditor_iban, creditor_bic,
+			creditor_account, creditor_bank_code, creditor_country, address, reference, state, created_by, approved_by, reason, ref, submitted_at,
+			created_at, updated_at, version)
+			VALUES ($1, $2, $3, $4::numeric, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
+			p.ID, p.StoreID, p.Asset, p.Amount.String(), string(p.Method), p.Rail, c.Name, c.IBAN, c.BIC, c.Account, c.BankCode, c.Country,
+			p.Address, p.Reference, string(p.State), p.CreatedBy, p.ApprovedBy, p.Reason, p.Ref, payoutMicros(p.SubmittedAt),
+			p.CreatedAt.UnixMicro(), p.UpdatedAt.UnixMicro(), p.Version)
+		ev, _ := payout.Event(nil, p)
+		queueInvoiceEvents(b, []invoice.Event{ev})
+		return tx.SendBatch(ctx, b).Close()
+	})
+	switch constraint(err, uniqueViolation) {
+	case "payouts_pkey", "outbox_events_id_key":
 		return chengdui.Errorf(chengdui.EConflict, "payout %q exists", p.ID)
 	}
 	return err
@@ -43,25 +52,34 @@ func (d *DB) Payout(ctx context.Context, id string) (payout.Payout, error) {
 	return p, err
 }
 
-// UpdatePayout implements payout.Store: one statement, conditional on the
-// version; under READ COMMITTED a concurrent update of the same row waits
-// for the first, then finds the version moved on and changes nothing.
+// UpdatePayout implements payout.Store: one transaction locks the stored
+// payout (FOR UPDATE, so a concurrent update waits), writes p over it if
+// it is still at p.Version, and adds the outbox event announcing a change
+// of state (payout.Event).
 func (d *DB) UpdatePayout(ctx context.Context, p payout.Payout) (payout.Payout, error) {
-	tag, err := d.pool.Exec(ctx, `UPDATE payouts SET state = $1, approved_by = $2, reason = $3, ref = $4, submitted_at = $5,
-		updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8`,
-		string(p.State), p.ApprovedBy, p.Reason, p.Ref, payoutMicros(p.SubmittedAt), p.UpdatedAt.UnixMicro(), p.ID, p.Version)
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		old, err := scanPayout(tx.QueryRow(ctx, `SELECT `+payoutCols+` FROM payouts WHERE id = $1 FOR UPDATE`, p.ID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return chengdui.Errorf(chengdui.ENotFound, "no payout %q", p.ID)
+		} else if err != nil {
+			return err
+		}
+		if old.Version != p.Version {
+			return chengdui.Errorf(chengdui.EConflict, "payout %s changed: it is at version %d, not %d", p.ID, old.Version, p.Version)
+		}
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE payouts SET state = $1, approved_by = $2, reason = $3, ref = $4, submitted_at = $5,
+			updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8`,
+			string(p.State), p.ApprovedBy, p.Reason, p.Ref, payoutMicros(p.SubmittedAt), p.UpdatedAt.UnixMicro(), p.ID, p.Version)
+		next := p
+		next.Version++
+		if ev, ok := payout.Event(&old, next); ok {
+			queueInvoiceEvents(b, []invoice.Event{ev})
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
 	if err != nil {
 		return payout.Payout{}, err
-	}
-	if tag.RowsAffected() == 0 {
-		var v int64
-		err := d.pool.QueryRow(ctx, `SELECT version FROM payouts WHERE id = $1`, p.ID).Scan(&v)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return payout.Payout{}, chengdui.Errorf(chengdui.ENotFound, "no payout %q", p.ID)
-		} else if err != nil {
-			return payout.Payout{}, err
-		}
-		return payout.Payout{}, chengdui.Errorf(chengdui.EConflict, "payout %s changed: it is at version %d, not %d", p.ID, v, p.Version)
 	}
 	p.Version++
 	return p, nil

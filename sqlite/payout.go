@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"chengdui"
+	"chengdui/invoice"
 	"chengdui/payout"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -19,13 +20,21 @@ const payoutCols = `id, store_id, asset, amount, method, rail, creditor_name, cr
 	creditor_bank_code, creditor_country, address, reference, state, created_by, approved_by, reason, ref, submitted_at,
 	created_at, updated_at, version`
 
-// CreatePayout implements payout.Store.
+// CreatePayout implements payout.Store: the payout and its PayoutCreated
+// outbox event in one transaction.
 func (d *DB) CreatePayout(ctx context.Context, p payout.Payout) error {
 	c := p.Creditor
-	_, err := d.write.ExecContext(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, p.StoreID, p.Asset, p.Amount.String(), string(p.Method), p.Rail, c.Name, c.IBAN, c.BIC, c.Account, c.BankCode, c.Country,
-		p.Address, p.Reference, string(p.State), p.CreatedBy, p.ApprovedBy, p.Reason, p.Ref, payoutMicros(p.SubmittedAt),
-		p.CreatedAt.UnixMicro(), p.UpdatedAt.UnixMicro(), p.Version)
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO payouts (`+payoutCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.StoreID, p.Asset, p.Amount.String(), string(p.Method), p.Rail, c.Name, c.IBAN, c.BIC, c.Account, c.BankCode, c.Country,
+			p.Address, p.Reference, string(p.State), p.CreatedBy, p.ApprovedBy, p.Reason, p.Ref, payoutMicros(p.SubmittedAt),
+			p.CreatedAt.UnixMicro(), p.UpdatedAt.UnixMicro(), p.Version)
+		if err != nil {
+			return err
+		}
+		ev, _ := payout.Event(nil, p)
+		return insertInvoiceEvents(ctx, tx, []invoice.Event{ev})
+	})
 	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, "") {
 		return chengdui.Errorf(chengdui.EConflict, "payout %q exists", p.ID)
 	}
@@ -41,27 +50,36 @@ func (d *DB) Payout(ctx context.Context, id string) (payout.Payout, error) {
 	return p, err
 }
 
-// UpdatePayout implements payout.Store: one statement, conditional on the
-// version, so that SQLite's write lock orders concurrent updates and only
-// the first over a version succeeds.
+// UpdatePayout implements payout.Store: one transaction reads the stored
+// payout, writes p over it if it is still at p.Version, and adds the
+// outbox event announcing a change of state (payout.Event); SQLite's write
+// lock orders concurrent updates, and only the first over a version
+// succeeds.
 func (d *DB) UpdatePayout(ctx context.Context, p payout.Payout) (payout.Payout, error) {
-	res, err := d.write.ExecContext(ctx, `UPDATE payouts SET state = ?, approved_by = ?, reason = ?, ref = ?, submitted_at = ?,
-		updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
-		string(p.State), p.ApprovedBy, p.Reason, p.Ref, payoutMicros(p.SubmittedAt), p.UpdatedAt.UnixMicro(), p.ID, p.Version)
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		old, err := scanPayout(tx.QueryRowContext(ctx, `SELECT `+payoutCols+` FROM payouts WHERE id = ?`, p.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return chengdui.Errorf(chengdui.ENotFound, "no payout %q", p.ID)
+		} else if err != nil {
+			return err
+		}
+		if old.Version != p.Version {
+			return chengdui.Errorf(chengdui.EConflict, "payout %s changed: it is at version %d, not %d", p.ID, old.Version, p.Version)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE payouts SET state = ?, approved_by = ?, reason = ?, ref = ?, submitted_at = ?,
+			updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
+			string(p.State), p.ApprovedBy, p.Reason, p.Ref, payoutMicros(p.SubmittedAt), p.UpdatedAt.UnixMicro(), p.ID, p.Version); err != nil {
+			return err
+		}
+		next := p
+		next.Version++
+		if ev, ok := payout.Event(&old, next); ok {
+			return insertInvoiceEvents(ctx, tx, []invoice.Event{ev})
+		}
+		return nil
+	})
 	if err != nil {
 		return payout.Payout{}, err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return payout.Payout{}, err
-	} else if n == 0 {
-		var v int64
-		err := d.write.QueryRowContext(ctx, `SELECT version FROM payouts WHERE id = ?`, p.ID).Scan(&v)
-		if errors.Is(err, sql.ErrNoRows) {
-			return payout.Payout{}, chengdui.Errorf(chengdui.ENotFound, "no payout %q", p.ID)
-		} else if err != nil {
-			return payout.Payout{}, err
-		}
-		return payout.Payout{}, chengdui.Errorf(chengdui.EConflict, "payout %s changed: it is at version %d, not %d", p.ID, v, p.Version)
 	}
 	p.Version++
 	return p, nil

@@ -2,12 +2,14 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"chengdui"
+	"chengdui/invoice"
 	"chengdui/payout"
 	"chengdui/rail"
 
@@ -23,6 +25,55 @@ func RunPayout(t *testing.T, f func(t testing.TB) payout.Store) {
 	t.Run("Filter", func(t *testing.T) { testPayoutFilter(t, f(t)) })
 	t.Run("Pages", func(t *testing.T) { testPayoutPages(t, f(t)) })
 	t.Run("Due", func(t *testing.T) { testPayoutDue(t, f(t)) })
+	t.Run("Events", func(t *testing.T) { testPayoutEvents(t, f(t)) })
+}
+
+// testPayoutEvents checks that payout changes are announced in the outbox
+// the webhook sender reads (invoice.Store's Events), in the change's own
+// transaction: PayoutCreated, PayoutApproved, PayoutUpdated per change of
+// state, nothing for a change that keeps the state or loses its
+// compare-and-set.
+func testPayoutEvents(t *testing.T, s payout.Store) {
+	ctx := context.Background()
+	events, ok := s.(interface {
+		Events(ctx context.Context, invoiceID string, after int64, limit int) ([]invoice.Event, error)
+	})
+	require.True(t, ok, "the payout store is the outbox's store")
+	p := chainPayout("po-ev", payoutEpoch)
+	require.NoError(t, s.CreatePayout(ctx, p))
+	p.State, p.ApprovedBy = payout.AwaitingPayment, "carol"
+	p, err := s.UpdatePayout(ctx, p)
+	require.NoError(t, err)
+	stale := p
+	stale.Version = 1
+	stale.State = payout.Cancelled
+	_, err = s.UpdatePayout(ctx, stale)
+	require.Equal(t, chengdui.EConflict, chengdui.ErrorCode(err))
+	p.State = payout.InProgress
+	p, err = s.UpdatePayout(ctx, p)
+	require.NoError(t, err)
+	p.Ref = "0xabc"
+	p, err = s.UpdatePayout(ctx, p)
+	require.NoError(t, err)
+	p.State, p.Reason = payout.Failed, "failed at the bank"
+	_, err = s.UpdatePayout(ctx, p)
+	require.NoError(t, err)
+	evs, err := events.Events(ctx, "", 0, 100)
+	require.NoError(t, err)
+	var types, states []string
+	for _, ev := range evs {
+		require.Equal(t, "store2", ev.StoreID)
+		require.Empty(t, ev.InvoiceID)
+		var d struct {
+			PayoutID    string `json:"payoutId"`
+			PayoutState string `json:"payoutState"`
+		}
+		require.NoError(t, json.Unmarshal(ev.Data, &d))
+		require.Equal(t, "po-ev", d.PayoutID)
+		types, states = append(types, ev.Type), append(states, d.PayoutState)
+	}
+	require.Equal(t, []string{payout.EventCreated, payout.EventApproved, payout.EventUpdated, payout.EventUpdated}, types)
+	require.Equal(t, []string{"AwaitingApproval", "AwaitingPayment", "InProgress", "Cancelled"}, states, "Failed is Greenfield's Cancelled")
 }
 
 var payoutEpoch = time.Date(2026, 11, 26, 12, 0, 0, 123456000, time.UTC)

@@ -1,10 +1,11 @@
 // Package webhook sends BTCPay Greenfield-compatible webhooks: a store's
-// endpoints receive its invoices' events as signed JSON POSTs.
+// endpoints receive its invoices' and payouts' events as signed JSON POSTs.
 //
 // # From outbox to endpoint
 //
 // Invoice changes write their events to an outbox (invoice.Event) in the
-// same transaction as the change. The dispatcher reads the outbox after its
+// same transaction as the change; so do payout changes (payout.Event:
+// PayoutCreated, PayoutApproved, PayoutUpdated, with no invoice). The dispatcher reads the outbox after its
 // stored cursor and, for every enabled webhook of the event's store that
 // subscribes to the event type, creates a Delivery holding the complete
 // payload body, built once: a redelivery or a restart sends the same bytes.
@@ -48,7 +49,10 @@
 // storeId, invoiceId and metadata (the invoice's metadata object, {} when
 // it has none), then the event's Data fields (afterExpiration,
 // paymentMethodId, payment, overPaid, manuallyMarked, partiallyPaid…) by
-// name. A redelivery's body differs only in deliveryId, webhookId and
+// name. A payout's event has no invoiceId nor metadata; its Data is
+// Greenfield's payoutId, pullPaymentId and payoutState (Failed is sent as
+// Cancelled, Greenfield having no Failed) and Chengdui's state, asset,
+// method, reason and ref. A redelivery's body differs only in deliveryId, webhookId and
 // isRedelivery (true); originalDeliveryId stays the first delivery's.
 //
 // # Server-side request forgery

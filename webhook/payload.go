@@ -30,8 +30,9 @@ func isEnvelope(k string) bool {
 	return false
 }
 
-// buildBody is the Greenfield payload (WebhookInvoice*Event) of a first
-// delivery of ev: the envelope, then ev.Data's fields by name. metadata is
+// buildBody is the Greenfield payload (WebhookInvoice*Event, or a payout's
+// event) of a first delivery of ev: the envelope, then ev.Data's fields by
+// name. metadata is
 // the invoice's metadata, {} when it has none or it is not an object; now
 // stands in for an event without time.
 func buildBody(deliveryID, webhookID string, ev invoice.Event, metadata json.RawMessage, now time.Time) ([]byte, error) {
@@ -60,8 +61,11 @@ func buildBody(deliveryID, webhookID string, ev invoice.Event, metadata json.Raw
 		{"type", str(ev.Type)},
 		{"timestamp", json.RawMessage(fmt.Sprint(ts))},
 		{"storeId", str(ev.StoreID)},
-		{"invoiceId", str(ev.InvoiceID)},
-		{"metadata", meta},
+	}
+	// An invoice's events carry it and its metadata; a payout's
+	// (PayoutCreated…) are about no invoice, as in Greenfield.
+	if ev.InvoiceID != "" {
+		fs = append(fs, field{"invoiceId", str(ev.InvoiceID)}, field{"metadata", meta})
 	}
 	keys := make([]string, 0, len(data))
 	for k := range data {

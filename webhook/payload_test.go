@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"chengdui/invoice"
+	"chengdui/payout"
 
 	"github.com/stretchr/testify/require"
 )
@@ -84,6 +85,64 @@ func TestBuildBodySchema(t *testing.T) {
 	require.Error(t, schemas.validate("WebhookInvoiceEvent", bad, "$"))
 	require.Error(t, schemas.validate("WebhookInvoiceEvent", map[string]any{"extra": 1.0}, "$"))
 	require.Error(t, schemas.validate("WebhookInvoiceExpiredEvent", map[string]any{"timestamp": 1.5}, "$"))
+}
+
+// TestBuildBodyPayout checks a payout's event against Greenfield's
+// x-webhooks payload of its type (payoutId, pullPaymentId, payoutState)
+// and the envelope against WebhookEvent; it names no invoice.
+func TestBuildBodyPayout(t *testing.T) {
+	schemas := loadSchemas(t)
+	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "greenfield", "swagger.template.webhooks.json"))
+	require.NoError(t, err)
+	var doc struct {
+		Hooks map[string]struct {
+			Post struct {
+				RequestBody struct {
+					Content map[string]struct {
+						Schema map[string]any `json:"schema"`
+					} `json:"content"`
+				} `json:"requestBody"`
+			} `json:"post"`
+		} `json:"x-webhooks"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		old  *payout.Payout
+		next payout.State
+		typ  string
+	}{
+		{nil, payout.AwaitingApproval, payout.EventCreated},
+		{&payout.Payout{State: payout.AwaitingApproval}, payout.AwaitingPayment, payout.EventApproved},
+		{&payout.Payout{State: payout.InProgress}, payout.Completed, payout.EventUpdated},
+		{&payout.Payout{State: payout.InProgress}, payout.Failed, payout.EventUpdated},
+	} {
+		p := payout.Payout{ID: "po-abc", StoreID: "store1", Asset: "CNY", Method: payout.Bank, State: tc.next, UpdatedAt: at, Version: 3}
+		ev, ok := payout.Event(tc.old, p)
+		require.True(t, ok)
+		require.Equal(t, tc.typ, ev.Type)
+		body, err := buildBody("deliv1", "hook1", ev, nil, time.Time{})
+		require.NoError(t, err)
+		var v map[string]any
+		require.NoError(t, json.Unmarshal(body, &v))
+		require.NotContains(t, v, "invoiceId")
+		require.NotContains(t, v, "metadata")
+		require.Equal(t, "store1", v["storeId"])
+		require.Equal(t, "po-abc", v["payoutId"])
+		require.Nil(t, v["pullPaymentId"])
+		require.Equal(t, string(tc.next), v["state"])
+		hook, ok := doc.Hooks[tc.typ]
+		require.True(t, ok, "Greenfield documents %s", tc.typ)
+		require.NoError(t, schemas.check(hook.Post.RequestBody.Content["application/json"].Schema, v, "$"))
+		env := map[string]any{}
+		for _, k := range []string{"deliveryId", "webhookId", "originalDeliveryId", "isRedelivery", "type", "timestamp"} {
+			env[k] = v[k]
+		}
+		require.NoError(t, schemas.validate("WebhookEvent", env, "$"))
+	}
+	// A change that keeps the state announces nothing.
+	_, ok := payout.Event(&payout.Payout{State: payout.InProgress}, payout.Payout{State: payout.InProgress, Ref: "tx"})
+	require.False(t, ok)
 }
 
 func TestBuildBodyEdges(t *testing.T) {
@@ -169,7 +228,7 @@ func loadSchemas(t *testing.T) schemaSet {
 		t.Skipf("no Greenfield documents at %s: %v", dir, err)
 	}
 	set := schemaSet{}
-	for _, name := range []string{"swagger.template.json", "swagger.template.invoices.json", "swagger.template.webhooks.json"} {
+	for _, name := range []string{"swagger.template.json", "swagger.template.invoices.json", "swagger.template.webhooks.json", "swagger.template.pull-payments.json"} {
 		raw, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		var doc struct {

@@ -149,8 +149,9 @@ func Sign(secret string, body []byte) string {
 }
 
 // KnownEvent reports whether name is an event Greenfield defines, which a
-// webhook may subscribe to. Chengdui sends the invoice ones; the others
-// are accepted so that clients written for BTCPay can register them.
+// webhook may subscribe to. Chengdui sends the invoice and payout ones;
+// the others are accepted so that clients written for BTCPay can register
+// them.
 func KnownEvent(name string) bool {
 	for _, t := range eventTypes {
 		if t == name {
