@@ -15,11 +15,13 @@ type Payouts interface {
 	Create(ctx context.Context, req payout.CreateRequest) (payout.Payout, error)
 	Get(ctx context.Context, id string) (payout.Payout, error)
 	List(ctx context.Context, f payout.Filter) ([]payout.Payout, error)
+	Cancel(ctx context.Context, id, by string) (payout.Payout, error)
 }
 
 // payoutRoutes adds a store's payouts: create (API key with
 // payout:create, Idempotency-Key honoured, the body's id is the payout's
-// idempotency key), list and read.
+// idempotency key), list, read and cancel (Greenfield's DELETE: only a
+// payout not yet sent; its hold is released).
 func (s *Server) payoutRoutes(mux *nethttp.ServeMux) {
 	if s.cfg.Payouts == nil {
 		return
@@ -27,6 +29,7 @@ func (s *Server) payoutRoutes(mux *nethttp.ServeMux) {
 	mux.HandleFunc("POST /api/v1/stores/{storeId}/payouts", s.handleCreatePayout)
 	mux.HandleFunc("GET /api/v1/stores/{storeId}/payouts", s.handlePayouts)
 	mux.HandleFunc("GET /api/v1/stores/{storeId}/payouts/{payoutId}", s.handlePayout)
+	mux.HandleFunc("DELETE /api/v1/stores/{storeId}/payouts/{payoutId}", s.handleCancelPayout)
 }
 
 // payoutJSON is a payout as the API shows it. Amounts are decimal strings
@@ -148,13 +151,42 @@ func (s *Server) handlePayout(w nethttp.ResponseWriter, r *nethttp.Request) {
 	if !ok {
 		return
 	}
-	p, err := s.cfg.Payouts.Get(r.Context(), r.PathValue("payoutId"))
-	if err == nil && p.StoreID != k.StoreID {
-		err = chengdui.Errorf(chengdui.ENotFound, "no payout %q in this store", r.PathValue("payoutId"))
+	p, ok := s.storePayout(w, r, k.StoreID)
+	if !ok {
+		return
 	}
+	writeJSON(w, nethttp.StatusOK, newPayoutJSON(p, s.payoutDecimals(r.Context())))
+}
+
+// handleCancelPayout cancels one of the store's payouts that was not sent
+// yet and releases its hold (200 with the payout; cancelling a cancelled
+// payout again answers the same); 409 conflict once it was sent.
+func (s *Server) handleCancelPayout(w nethttp.ResponseWriter, r *nethttp.Request) {
+	k, ok := s.apiKey(w, r, auth.ScopePayoutCreate)
+	if !ok {
+		return
+	}
+	if _, ok := s.storePayout(w, r, k.StoreID); !ok {
+		return
+	}
+	p, err := s.cfg.Payouts.Cancel(r.Context(), r.PathValue("payoutId"), "api-key-"+k.ID)
 	if err != nil {
 		Error(w, r, err)
 		return
 	}
 	writeJSON(w, nethttp.StatusOK, newPayoutJSON(p, s.payoutDecimals(r.Context())))
+}
+
+// storePayout reads the path's payout, answering 404 when it is missing or
+// another store's.
+func (s *Server) storePayout(w nethttp.ResponseWriter, r *nethttp.Request, storeID string) (payout.Payout, bool) {
+	p, err := s.cfg.Payouts.Get(r.Context(), r.PathValue("payoutId"))
+	if err == nil && p.StoreID != storeID {
+		err = chengdui.Errorf(chengdui.ENotFound, "no payout %q in this store", r.PathValue("payoutId"))
+	}
+	if err != nil {
+		Error(w, r, err)
+		return payout.Payout{}, false
+	}
+	return p, true
 }

@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"bench":   {"measure the ledger's throughput and latency", runBench},
 		"keys":    {"manage the encrypted keystore: init, show-xpub, change-passphrase", runKeys},
 		"cold":    {"Bitcoin cold storage, 2-of-3 multisig: xpub, address, create, sign, finalize", runCold},
+		"payout":  {"operators' payouts: list, approve (the second operator), cancel", runPayout},
 		"version": {"print the version", runVersion},
 	}
 }
