@@ -5,6 +5,7 @@ import (
 	"context"
 	nethttp "net/http"
 	"strings"
+	"time"
 
 	"chengdui"
 	"chengdui/auth"
@@ -14,7 +15,8 @@ import (
 
 // statementRoutes adds what a store's dashboards and accounting tools read
 // of its money (package statement): its balances now, and its statement
-// of a period in JSON or CSV. Both take a store API key of the route's
+// of a period in JSON or CSV, and its settlements (the invoice payments
+// credited to it, with their conversions) of a period. All take a store API key of the route's
 // store with btcpay.store.canviewinvoices (invoice:read): whoever may
 // read the invoices may read what they brought.
 func (s *Server) statementRoutes(mux *nethttp.ServeMux) {
@@ -23,6 +25,7 @@ func (s *Server) statementRoutes(mux *nethttp.ServeMux) {
 	}
 	mux.HandleFunc("GET /api/v1/stores/{storeId}/balances", s.handleStoreBalances)
 	mux.HandleFunc("GET /api/v1/stores/{storeId}/statement", s.handleStatement)
+	mux.HandleFunc("GET /api/v1/stores/{storeId}/settlements", s.handleSettlements)
 }
 
 // ledgerSource reads statements from the ledger, with the assets the
@@ -62,6 +65,42 @@ func (s *Server) handleStoreBalances(w nethttp.ResponseWriter, r *nethttp.Reques
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, nethttp.StatusOK, balancesJSON{StoreID: k.StoreID, Balances: bs})
+}
+
+// settlementsJSON is the body of GET /api/v1/stores/{storeId}/settlements.
+type settlementsJSON struct {
+	StoreID string                 `json:"store_id"`
+	From    time.Time              `json:"from"`
+	To      time.Time              `json:"to"`
+	Data    []statement.Settlement `json:"data"`
+}
+
+// handleSettlements answers a store's settlements of a period (?from= and
+// ?to= as the statement's): each invoice payment credited to the store, in
+// journal order, with the asset paid, the locked rate, gross, fee, spread
+// and net in the settlement asset.
+func (s *Server) handleSettlements(w nethttp.ResponseWriter, r *nethttp.Request) {
+	k, ok := s.apiKey(w, r, auth.ScopeInvoiceRead)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	from, to, err := statement.ParsePeriod(q.Get("from"), q.Get("to"), s.cfg.Now())
+	if err != nil {
+		nativeError(w, r, err)
+		return
+	}
+	st, err := statement.Build(r.Context(), s.statementSource(), k.StoreID, from, to)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	out := settlementsJSON{StoreID: k.StoreID, From: st.From.UTC(), To: st.To.UTC(), Data: st.Settlements()}
+	if out.Data == nil {
+		out.Data = []statement.Settlement{}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, nethttp.StatusOK, out)
 }
 
 // handleStatement answers a store's statement of a period: ?from= and

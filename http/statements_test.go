@@ -353,3 +353,48 @@ type statementSource struct {
 func (s statementSource) Assets(ctx context.Context) ([]chengdui.Asset, error) {
 	return s.assets.Assets(ctx)
 }
+
+// TestSettlementsAPI checks GET /api/v1/stores/{storeId}/settlements: the
+// store's invoice payments with their conversions, in journal order, the
+// body as the statement package writes it; a bad period is 400 with the
+// field; another store's key is refused.
+func TestSettlementsAPI(t *testing.T) {
+	m := newStmtHarness(t)
+	read := m.key(t, m.StoreID, auth.ScopeInvoiceRead)
+	t0, _, t2 := m.paid(t)
+	rfc := func(t time.Time) string { return t.Format(time.RFC3339Nano) }
+	path := "/api/v1/stores/" + m.StoreID + "/settlements?"
+	status, _, body := m.do(t, "GET", path+url.Values{"from": {rfc(t0)}, "to": {rfc(t2)}}.Encode(), read, "")
+	require.Equal(t, 200, status, "%s", body)
+	m.valid(t, "Settlements", body)
+	doc := decodeAs[struct {
+		StoreID string                       `json:"store_id"`
+		Data    []map[string]json.RawMessage `json:"data"`
+	}](t, body)
+	require.Equal(t, m.StoreID, doc.StoreID)
+	require.Len(t, doc.Data, 2)
+	require.JSONEq(t, `"USDT-ERC20"`, string(doc.Data[0]["paid_asset"]))
+	require.JSONEq(t, `{"amount":"71.28","units":"7128"}`, string(doc.Data[0]["net"]))
+	require.JSONEq(t, `"BTC"`, string(doc.Data[1]["paid_asset"]))
+	require.JSONEq(t, `"CNY"`, string(doc.Data[1]["asset"]))
+	st, err := statement.Build(context.Background(), statementSource{Ledger: m.Ledger, assets: m.DB}, m.StoreID, t0, t2)
+	require.NoError(t, err)
+	want, err := json.Marshal(st.Settlements())
+	require.NoError(t, err)
+	all := decodeAs[struct {
+		Data json.RawMessage `json:"data"`
+	}](t, body)
+	require.JSONEq(t, string(want), string(all.Data))
+
+	// Nothing in the period: an empty list, not null.
+	status, _, body = m.do(t, "GET", path+url.Values{"from": {"2020-01-01"}, "to": {"2020-01-02"}}.Encode(), read, "")
+	require.Equal(t, 200, status, "%s", body)
+	require.Contains(t, string(body), `"data":[]`)
+
+	status, _, body = m.do(t, "GET", path+"from=yesterday", read, "")
+	require.Equal(t, 400, status, "%s", body)
+	m.valid(t, "FieldsError", body)
+	other := m.key(t, "store-2", auth.ScopeInvoiceRead)
+	status, _, _ = m.do(t, "GET", path, other, "")
+	require.Equal(t, 403, status)
+}

@@ -480,3 +480,36 @@ func TestStatementFormats(t *testing.T) {
 	}
 	require.Equal(t, get(closing, "balance"), chengdui.FormatDecimal(balance, 2))
 }
+
+// TestStatementSettlements checks the settlements view: the statement's
+// invoice payments of every asset, in journal order, each with its
+// conversion; payouts and other lines are left out.
+func TestStatementSettlements(t *testing.T) {
+	e := setup(t)
+	s := e.play(t)
+	st := e.build(t, e.StoreID, s.t0, s.t3)
+	ss := st.Settlements()
+	require.Len(t, ss, 2)
+	for i, x := range ss {
+		require.Equal(t, "CNY", x.Asset)
+		require.Equal(t, statement.KindConversion, x.Kind)
+		if i > 0 {
+			require.Greater(t, x.Seq, ss[i-1].Seq)
+		}
+	}
+	require.Equal(t, s.invA.ID, ss[0].Payment.InvoiceID)
+	b, err := json.Marshal(ss[0])
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(b, &doc))
+	require.Equal(t, "CNY", doc["asset"])
+	require.Equal(t, "conversion", doc["kind"])
+	require.Equal(t, s.invA.ID, doc["invoice_id"])
+	require.Equal(t, "USDT-ERC20", doc["paid_asset"])
+	require.Equal(t, map[string]any{"amount": "10.050251", "units": "10050251"}, doc["paid"])
+	require.Equal(t, map[string]any{"amount": "71.28", "units": "7128"}, doc["net"])
+	require.Equal(t, map[string]any{"amount": "0.72", "units": "72"}, doc["fee"])
+	require.Equal(t, "7.164000000000", doc["rate"])
+	require.True(t, ss[1].Payment.FromBalance)
+	require.Empty(t, statement.Statement{}.Settlements())
+}
