@@ -311,45 +311,8 @@ func TestInvoiceEndToEnd(t *testing.T) {
 		in := pm.AdditionalData.Intent
 		require.NotNil(t, in, "the USDT method carries a signed router intent")
 		require.Equal(t, "10000000", in.Amount)
-
 		payer := outsideWallet(t)
-		_, err := chain.Faucet(ctx, payer.Address.Hex(), big.NewInt(1e17))
-		require.NoError(t, err)
-		_, err = chain.MintToken(ctx, "USDT-ERC20", payer.Address.Hex(), "25")
-		require.NoError(t, err)
-		client := chain.sim.Client()
-		token, err := contracts.NewTestToken(common.HexToAddress(in.Token), client)
-		require.NoError(t, err)
-		waitFor(t, "the payer funded", func() (bool, string) {
-			bal, err := token.BalanceOf(&bind.CallOpts{Context: ctx}, payer.Address)
-			eth, err2 := client.BalanceAt(ctx, payer.Address, nil)
-			return err == nil && err2 == nil && bal.Sign() > 0 && eth.Sign() > 0, "not yet"
-		})
-
-		amount, _ := new(big.Int).SetString(in.Amount, 10)
-		opts, err := contracts.TransactOpts(ctx, client, payer)
-		require.NoError(t, err)
-		approve, err := token.Approve(opts, common.HexToAddress(in.Router), amount)
-		require.NoError(t, err)
-		_, err = bind.WaitMined(ctx, client, approve.Hash())
-		require.NoError(t, err)
-		router, err := contracts.NewPaymentRouter(common.HexToAddress(in.Router), client)
-		require.NoError(t, err)
-		idBytes, err := hex.DecodeString(strings.TrimPrefix(in.ID, "0x"))
-		require.NoError(t, err)
-		sig, err := hex.DecodeString(strings.TrimPrefix(in.Signature, "0x"))
-		require.NoError(t, err)
-		fee, _ := new(big.Int).SetString(in.Fee, 10)
-		intent := contracts.PaymentRouterIntent{Token: common.HexToAddress(in.Token), Amount: amount, Fee: fee,
-			Recipient: common.HexToAddress(in.Recipient), FeeRecipient: common.HexToAddress(in.FeeRecipient), Deadline: big.NewInt(in.Deadline)}
-		copy(intent.Id[:], idBytes)
-		opts, err = contracts.TransactOpts(ctx, client, payer)
-		require.NoError(t, err)
-		tx, err := router.Pay(opts, intent, sig)
-		require.NoError(t, err)
-		receipt, err := bind.WaitMined(ctx, client, tx.Hash())
-		require.NoError(t, err)
-		require.Equal(t, uint64(1), receipt.Status)
+		token := payThroughRouter(t, chain, payer, pm, "25")
 
 		hooks.waitEvents(t, id, "InvoiceCreated", "InvoiceReceivedPayment", "InvoiceProcessing", "InvoiceSettled")
 		require.Equal(t, "Settled", gf.status(id))
@@ -433,4 +396,52 @@ func TestInvoiceEndToEnd(t *testing.T) {
 		require.Equal(t, nethttp.StatusUnprocessableEntity, gf.do("POST", "/api/v1/stores/"+gf.store+"/payouts", over, nil))
 		require.Equal(t, "4969", storeBalance(t, reader, gf.store, "CNY"))
 	})
+}
+
+// payThroughRouter pays an invoice's EVM token method as a wallet outside
+// the platform does: funded with gas and mint tokens by dev's faucet, it
+// approves the PaymentRouter and calls pay with the method's signed
+// intent, and waits for the receipt. It returns the token's binding.
+func payThroughRouter(t *testing.T, chain *devChain, payer evm.Account, pm paymentMethod, mint string) *contracts.TestToken {
+	t.Helper()
+	ctx := context.Background()
+	in := pm.AdditionalData.Intent
+	require.NotNil(t, in, "the method carries a signed router intent")
+	_, err := chain.Faucet(ctx, payer.Address.Hex(), big.NewInt(1e17))
+	require.NoError(t, err)
+	_, err = chain.MintToken(ctx, pm.PaymentMethodID, payer.Address.Hex(), mint)
+	require.NoError(t, err)
+	client := chain.sim.Client()
+	token, err := contracts.NewTestToken(common.HexToAddress(in.Token), client)
+	require.NoError(t, err)
+	waitFor(t, "the payer funded", func() (bool, string) {
+		bal, err := token.BalanceOf(&bind.CallOpts{Context: ctx}, payer.Address)
+		eth, err2 := client.BalanceAt(ctx, payer.Address, nil)
+		return err == nil && err2 == nil && bal.Sign() > 0 && eth.Sign() > 0, "not yet"
+	})
+	amount, _ := new(big.Int).SetString(in.Amount, 10)
+	opts, err := contracts.TransactOpts(ctx, client, payer)
+	require.NoError(t, err)
+	approve, err := token.Approve(opts, common.HexToAddress(in.Router), amount)
+	require.NoError(t, err)
+	_, err = bind.WaitMined(ctx, client, approve.Hash())
+	require.NoError(t, err)
+	router, err := contracts.NewPaymentRouter(common.HexToAddress(in.Router), client)
+	require.NoError(t, err)
+	idBytes, err := hex.DecodeString(strings.TrimPrefix(in.ID, "0x"))
+	require.NoError(t, err)
+	sig, err := hex.DecodeString(strings.TrimPrefix(in.Signature, "0x"))
+	require.NoError(t, err)
+	fee, _ := new(big.Int).SetString(in.Fee, 10)
+	intent := contracts.PaymentRouterIntent{Token: common.HexToAddress(in.Token), Amount: amount, Fee: fee,
+		Recipient: common.HexToAddress(in.Recipient), FeeRecipient: common.HexToAddress(in.FeeRecipient), Deadline: big.NewInt(in.Deadline)}
+	copy(intent.Id[:], idBytes)
+	opts, err = contracts.TransactOpts(ctx, client, payer)
+	require.NoError(t, err)
+	tx, err := router.Pay(opts, intent, sig)
+	require.NoError(t, err)
+	receipt, err := bind.WaitMined(ctx, client, tx.Hash())
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), receipt.Status)
+	return token
 }
