@@ -49,6 +49,7 @@ type hookReceiver struct {
 
 type hookEvent struct {
 	Type, InvoiceID, DeliveryID string
+	PayoutID, PayoutState       string
 	At                          time.Time
 }
 
@@ -66,14 +67,17 @@ func newHookReceiver(t testing.TB) *hookReceiver {
 			return
 		}
 		var ev struct {
-			Type       string `json:"type"`
-			InvoiceID  string `json:"invoiceId"`
-			DeliveryID string `json:"deliveryId"`
+			Type        string `json:"type"`
+			InvoiceID   string `json:"invoiceId"`
+			DeliveryID  string `json:"deliveryId"`
+			PayoutID    string `json:"payoutId"`
+			PayoutState string `json:"payoutState"`
 		}
 		if err := json.Unmarshal(body, &ev); err != nil {
 			h.bad = append(h.bad, string(body))
 		}
-		h.events = append(h.events, hookEvent{Type: ev.Type, InvoiceID: ev.InvoiceID, DeliveryID: ev.DeliveryID, At: time.Now()})
+		h.events = append(h.events, hookEvent{Type: ev.Type, InvoiceID: ev.InvoiceID, DeliveryID: ev.DeliveryID,
+			PayoutID: ev.PayoutID, PayoutState: ev.PayoutState, At: time.Now()})
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
@@ -90,6 +94,22 @@ func (h *hookReceiver) of(id string) []string {
 		if e.InvoiceID == id && !seen[e.DeliveryID] {
 			seen[e.DeliveryID] = true
 			out = append(out, e.Type)
+		}
+	}
+	return out
+}
+
+// payout lists the "type payoutState" of a payout's webhooks, in order,
+// without duplicates.
+func (h *hookReceiver) payout(id string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]bool{}
+	out := []string{}
+	for _, e := range h.events {
+		if e.PayoutID == id && !seen[e.DeliveryID] {
+			seen[e.DeliveryID] = true
+			out = append(out, e.Type+" "+e.PayoutState)
 		}
 	}
 	return out
@@ -389,6 +409,11 @@ func TestInvoiceEndToEnd(t *testing.T) {
 		})
 		require.Equal(t, "4969", storeBalance(t, reader, gf.store, "CNY"))
 		require.Equal(t, "10000", accountBalance(t, reader, "platform:CNY:payouts"), "paid out: 100.00 CNY")
+		want := []string{"PayoutCreated AwaitingPayment", "PayoutUpdated InProgress", "PayoutUpdated Completed"}
+		waitFor(t, "the payout's webhooks", func() (bool, string) {
+			got := hooks.payout(p.ID)
+			return strings.Join(got, ", ") == strings.Join(want, ", "), strings.Join(got, ", ")
+		})
 		// The same request again is the same payout; an overdraft holds nothing.
 		require.Equal(t, nethttp.StatusCreated, gf.do("POST", "/api/v1/stores/"+gf.store+"/payouts", body, &p))
 		require.Equal(t, "Completed", p.State)
