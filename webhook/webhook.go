@@ -149,8 +149,9 @@ func Sign(secret string, body []byte) string {
 }
 
 // KnownEvent reports whether name is an event Greenfield defines, which a
-// webhook may subscribe to. Chengdui sends the invoice and payout ones;
-// the others are accepted so that clients written for BTCPay can register
+// webhook may subscribe to, plus Chengdui's RefundCreated and
+// RefundCancelled. Chengdui sends the invoice, payout and refund ones; the
+// others are accepted so that clients written for BTCPay can register
 // them.
 func KnownEvent(name string) bool {
 	for _, t := range eventTypes {
@@ -168,4 +169,6 @@ var eventTypes = [...]string{
 	"PayoutCreated", "PayoutApproved", "PayoutUpdated",
 	"SubscriberCreated", "SubscriberCredited", "SubscriberCharged", "SubscriberActivated",
 	"SubscriberPhaseChanged", "SubscriberDisabled", "PaymentReminder", "PlanStarted", "SubscriberNeedUpgrade",
+	// Chengdui's own: a refund (Greenfield's pull payment) made and taken back.
+	"RefundCreated", "RefundCancelled",
 }
