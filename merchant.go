@@ -12,9 +12,8 @@ type Store struct {
 	OwnerID         string `json:"owner_id"` // the user who runs it
 	Name            string `json:"name"`
 	DefaultCurrency string `json:"default_currency"` // an asset code, e.g. CNY, USD
-	// Settlement is how the store is paid out. A placeholder until
-	// settlement profiles (splits, destinations, schedules) arrive: today
-	// every store keeps what it is paid as a balance in its currency.
+	// Settlement is how the store is paid: its fees, and its settlement
+	// profile (splits, destinations, payout schedule; package settle).
 	Settlement StoreSettlement `json:"settlement"`
 	CreatedAt  time.Time       `json:"created_at"`
 }
@@ -34,6 +33,85 @@ type StoreSettlement struct {
 	// SpreadBps, if set, is the spread of the store's quotes (else the
 	// platform's), in hundredths of a percent: the payer pays it.
 	SpreadBps *uint32 `json:"spread_bps,omitempty"`
+
+	// The settlement profile, which the store's owner sets (package
+	// settle validates it); the fields above are the operator's.
+	//
+	// Splits divide what each payment brings the merchant among assets
+	// and destinations, BitPay's settlement split: their Bps sum to
+	// 10000 and each asset appears once. Empty: everything in the invoice
+	// currency, kept as a balance.
+	Splits []SettlementSplit `json:"splits,omitempty"`
+	// Schedule is when balances are paid out to the splits' destinations.
+	Schedule PayoutSchedule `json:"schedule,omitzero"`
+	// MinPayout is, per asset, the smallest automatic payout, a decimal
+	// in whole units: a smaller balance waits. An asset without one pays
+	// out any balance above zero.
+	MinPayout map[string]string `json:"min_payout,omitempty"`
+	// Pending is a change of destinations waiting for its delay (a new
+	// destination takes effect only after it, and with the owner's second
+	// factor); nil when none waits.
+	Pending *SettlementChange `json:"pending,omitempty"`
+}
+
+// Settlement destination types.
+const (
+	DestinationBank    = "BANK"    // a bank account, paid through a rail
+	DestinationChain   = "CHAIN"   // an address, paid from the hot wallet
+	DestinationBalance = "BALANCE" // kept as the store's platform balance
+)
+
+// Payout schedule kinds.
+const (
+	ScheduleManual  = "manual"  // nothing is paid out automatically
+	ScheduleInstant = "instant" // whenever a balance reaches its minimum
+	ScheduleDaily   = "daily"   // once a day, after a set time
+)
+
+// SettlementSplit is one share of a store's proceeds.
+type SettlementSplit struct {
+	// Bps is the share in hundredths of a percent (7000 is 70 %).
+	Bps         uint32                `json:"bps"`
+	Asset       string                `json:"asset"` // a ledger asset code: EUR, USDC-ERC20
+	Destination SettlementDestination `json:"destination"`
+}
+
+// SettlementDestination is where a split's balance goes: a bank account
+// (Type BANK, Creditor), an address (CHAIN, Address) or nowhere, kept as
+// the store's balance (BALANCE).
+type SettlementDestination struct {
+	Type     string              `json:"type"`
+	Creditor *SettlementCreditor `json:"creditor,omitempty"`
+	Address  string              `json:"address,omitempty"`
+}
+
+// SettlementCreditor is a bank account holder (rail.Party's fields): an
+// IBAN and optionally a BIC, or a domestic account number and bank code.
+type SettlementCreditor struct {
+	Name     string `json:"name"`
+	IBAN     string `json:"iban,omitempty"`
+	BIC      string `json:"bic,omitempty"`
+	Account  string `json:"account,omitempty"`
+	BankCode string `json:"bank_code,omitempty"`
+	Country  string `json:"country,omitempty"`
+}
+
+// PayoutSchedule is when a store's balances are paid out: Kind manual
+// (the zero value), instant, or daily at At ("HH:MM") in TimeZone (an
+// IANA name; "" is UTC).
+type PayoutSchedule struct {
+	Kind     string `json:"kind"`
+	At       string `json:"at,omitempty"`
+	TimeZone string `json:"time_zone,omitempty"`
+}
+
+// SettlementChange is a change of a store's splits that adds or changes
+// a destination: it waits until EffectiveAt, and can be cancelled before.
+type SettlementChange struct {
+	Splits      []SettlementSplit `json:"splits"`
+	RequestedBy string            `json:"requested_by"`
+	RequestedAt time.Time         `json:"requested_at"`
+	EffectiveAt time.Time         `json:"effective_at"`
 }
 
 // APIKey is a store's key for the merchant API. Only Hash (SHA-256 of the

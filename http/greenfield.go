@@ -793,18 +793,23 @@ func (s *Server) handleInvoicePaymentMethods(w nethttp.ResponseWriter, r *nethtt
 }
 
 // handleRefundInvoice is Greenfield's POST /invoices/{invoiceId}/refund:
-// 501 until settlement and payouts exist. The invoice must be the store's.
+// the refund as a pull payment (see createRefund in refunds.go), or 501
+// when the server has no refund service. The invoice must be the store's.
 func (s *Server) handleRefundInvoice(w nethttp.ResponseWriter, r *nethttp.Request) {
 	k, ok := s.apiKey(w, r, auth.ScopePayoutCreate)
 	if !ok {
 		return
 	}
-	s.idempotent(w, r, "store:"+k.StoreID, func(w nethttp.ResponseWriter, _ []byte) {
+	s.idempotent(w, r, "store:"+k.StoreID, func(w nethttp.ResponseWriter, body []byte) {
+		if s.cfg.Refunds != nil {
+			s.createRefund(w, r, k, body)
+			return
+		}
 		if _, err := s.cfg.Invoices.Get(r.Context(), k.StoreID, r.PathValue("invoiceId")); err != nil {
 			Error(w, r, err)
 			return
 		}
-		Error(w, r, chengdui.Errorf(codeNotImplemented, "refunds are not implemented yet"))
+		Error(w, r, chengdui.Errorf(codeNotImplemented, "refunds are not configured on this server"))
 	})
 }
 

@@ -48,8 +48,9 @@ func (s *Server) invoiceRoutes(mux *nethttp.ServeMux) {
 	mux.HandleFunc("POST /api/v1/invoices/{invoiceId}/status", s.handleMarkInvoice)
 	mux.HandleFunc("POST /api/v1/invoices/{invoiceId}/unarchive", s.handleUnarchiveInvoice)
 	mux.HandleFunc("POST /api/v1/invoices/{invoiceId}/refund", s.handleRefundInvoice)
-	s.statementRoutes(mux) // http/statements.go
-	s.payoutRoutes(mux)    // http/payouts.go
+	s.statementRoutes(mux)  // http/statements.go
+	s.payoutRoutes(mux)     // http/payouts.go
+	s.settlementRoutes(mux) // http/settlement.go
 	if s.cfg.Webhooks == nil {
 		return
 	}

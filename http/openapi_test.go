@@ -62,9 +62,11 @@ func fullServer() *Server {
 	type withdrawals struct{ Withdrawals }
 	type webhooks struct{ Webhooks }
 	type payouts struct{ Payouts }
+	type refunds struct{ Refunds }
+	type settlement struct{ Settlement }
 	return NewServer(Config{
 		Wallets: wallets{}, Merchants: merchants{}, Deposits: deposits{}, Withdrawals: withdrawals{},
-		Invoices: &invoice.Service{}, Webhooks: webhooks{}, Payouts: payouts{},
+		Invoices: &invoice.Service{}, Webhooks: webhooks{}, Payouts: payouts{}, Refunds: refunds{}, Settlement: settlement{},
 		AssetFaucet: func(context.Context, string, string, string) (string, error) { return "", nil },
 		Faucet:      func(context.Context, string, *big.Int) (string, error) { return "", nil },
 		Balance:     func(context.Context, string) (*big.Int, error) { return nil, nil },

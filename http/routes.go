@@ -51,6 +51,7 @@ func (s *Server) routes(mux *nethttp.ServeMux) {
 	if s.cfg.Invoices != nil {
 		s.invoiceRoutes(mux)  // http/invoices.go, http/greenfield.go, http/webhooks.go
 		s.checkoutRoutes(mux) // http/checkout.go
+		s.refundRoutes(mux)   // http/refunds.go
 	}
 	if s.cfg.Faucet != nil {
 		mux.HandleFunc("POST /api/v1/dev/faucet", s.handleFaucet)

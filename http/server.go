@@ -69,6 +69,13 @@ type Config struct {
 	Idempotency chengdui.IdempotencyStore
 	// Payouts, if set, serves a store's payouts API.
 	Payouts Payouts
+	// Refunds, if set, serves Greenfield's invoice refunds, the refund
+	// pages and claims, and a store's refunds (http/refunds.go); nil
+	// answers the refund route 501.
+	Refunds Refunds
+	// Settlement, if set (with Wallets), serves stores' settlement
+	// profiles (settle.Profiles).
+	Settlement Settlement
 	// PublicURL is the server's external base URL (checkout links), e.g.
 	// https://pay.example.com; "" : taken from each request's Host.
 	PublicURL string

@@ -56,9 +56,11 @@ type Store interface {
 }
 
 // EncodeSettlement is the stored form of a store's settlement preference
-// (JSON); both storage adapters use it.
+// and profile (JSON); both storage adapters use it. The same value always
+// encodes to the same bytes (struct fields in order, map keys sorted), so
+// encodings can be compared.
 func EncodeSettlement(s chengdui.StoreSettlement) string {
-	b, _ := json.Marshal(s) // two strings always marshal
+	b, _ := json.Marshal(s) // strings, numbers, a string map and times always marshal
 	return string(b)
 }
 

@@ -14,13 +14,13 @@ import (
 
 var _ withdraw.Store = (*DB)(nil)
 
-const withdrawalCols = `id, user_id, asset, chain, to_address, amount::text, status, txid, fee::text, fee_asset, reason, created_at, updated_at`
+const withdrawalCols = `id, user_id, origin, asset, chain, to_address, amount::text, status, txid, fee::text, fee_asset, reason, created_at, updated_at`
 
 // CreateWithdrawal implements withdraw.Store.
 func (d *DB) CreateWithdrawal(ctx context.Context, w withdraw.Withdrawal) error {
-	_, err := d.pool.Exec(ctx, `INSERT INTO withdrawals (id, user_id, asset, chain, to_address, amount, status, txid, fee, fee_asset, reason, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9::numeric, $10, $11, $12, $13)`,
-		w.ID, w.UserID, w.Asset, w.Chain, w.To, w.Amount.String(), string(w.Status), w.TxID, w.Fee.String(), w.FeeAsset, w.Reason,
+	_, err := d.pool.Exec(ctx, `INSERT INTO withdrawals (id, user_id, origin, asset, chain, to_address, amount, status, txid, fee, fee_asset, reason, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9, $10::numeric, $11, $12, $13, $14)`,
+		w.ID, w.UserID, w.Origin, w.Asset, w.Chain, w.To, w.Amount.String(), string(w.Status), w.TxID, w.Fee.String(), w.FeeAsset, w.Reason,
 		w.CreatedAt.UnixMicro(), w.UpdatedAt.UnixMicro())
 	if constraint(err, uniqueViolation) == "withdrawals_pkey" {
 		return chengdui.Errorf(chengdui.EConflict, "withdrawal %q exists", w.ID)
@@ -57,8 +57,8 @@ func (d *DB) Withdrawals(ctx context.Context, f withdraw.Filter) ([]withdraw.Wit
 		limit = 100
 	}
 	rows, err := d.pool.Query(ctx, `SELECT `+withdrawalCols+` FROM withdrawals
-		WHERE ($1 = '' OR user_id = $1) AND ($2 = '' OR chain = $2) AND ($3 = '' OR status = $3)
-		ORDER BY created_at, id LIMIT $4`, f.UserID, f.Chain, string(f.Status), limit)
+		WHERE ($1 = '' OR user_id = $1) AND ($2 = '' OR chain = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR txid = $4)
+		ORDER BY created_at, id LIMIT $5`, f.UserID, f.Chain, string(f.Status), f.TxID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func scanWithdrawal(r pgx.Row) (withdraw.Withdrawal, error) {
 	var w withdraw.Withdrawal
 	var amount, fee, status string
 	var created, updated int64
-	if err := r.Scan(&w.ID, &w.UserID, &w.Asset, &w.Chain, &w.To, &amount, &status, &w.TxID, &fee, &w.FeeAsset, &w.Reason, &created, &updated); err != nil {
+	if err := r.Scan(&w.ID, &w.UserID, &w.Origin, &w.Asset, &w.Chain, &w.To, &amount, &status, &w.TxID, &fee, &w.FeeAsset, &w.Reason, &created, &updated); err != nil {
 		return w, err
 	}
 	var err error

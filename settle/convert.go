@@ -43,9 +43,53 @@
 // same locked quote.
 //
 // A settlement asset other than the invoice currency and the asset paid
-// (a USD invoice for a store that settles in CNY) would need a second,
-// current quote; it is converted into the invoice currency instead, and
-// the merchant's balance is kept in that currency.
+// (a USD invoice for a store that settles in CNY) is reached through the
+// store's splits, below; without splits the merchant's balance is kept in
+// the invoice currency.
+//
+// # Splits
+//
+// A store's settlement profile may divide its proceeds among assets
+// (chengdui.StoreSettlement.Splits, BitPay's split: 70 % EUR, 30 % USDC).
+// The proceeds N (v − fee in C; for a store kept in the asset paid,
+// a − spread − fee in A) are divided by Divide: each split's share is
+// N × bps / 10000 rounded down, and the remainder of the rounding (less
+// than one smallest unit per split) goes to the split in N's own asset,
+// or if there is none to the largest split. The shares sum to N exactly.
+//
+// The share in N's asset is the proceeds leg as without splits. A share
+// of value p in another asset S is converted at the current price of S
+// (Config.Rates: the median of the live sources, asked as S priced in N's
+// asset, e.g. USDC/CNY 7.2, and inverted exactly; no spread: the
+// invoice's spread was taken already), rounded up (the platform's
+// disfavour, by less than one smallest unit of S), and paid from the
+// platform's S inventory by one more leg of the same linked batch, whose
+// metadata "rate" is that price and "value" is p:
+//
+//	platform:S:inventory  → store:<store>:S       s = ⌈p / price⌉   split-S
+//
+// so the platform keeps p of C in its C inventory and gives s of S out of
+// its S inventory; in every asset the batch balances. A store kept in the
+// asset paid moves the converted shares from the clearing account into
+// platform:A:inventory (leg split-in) instead. An S inventory that cannot
+// cover its leg refuses the whole batch, as above. When no rate of S is
+// available (no source, stale, disagreeing), its share stays in N's asset
+// and the alert AlertSplitKept is raised: the merchant is paid in full,
+// in the invoice currency, rather than late. Every leg of a split batch
+// carries the metadata "parts": what each asset received.
+//
+// A store in mode "keep" keeps the asset paid; its splits are not applied
+// at conversion.
+//
+// # Settling again
+//
+// Settle runs again on every later change of a settled invoice. Before a
+// payment is converted the ledger is asked whether a leg of its
+// conversion exists (Config.Transfers): then it was converted, perhaps
+// under other settings or rates, and it is skipped. Two processes racing
+// on one payment compute the same legs except for rates read at different
+// moments; the first leg carries "parts", so the loser's batch conflicts
+// on its first leg and is refused whole (nothing is paid twice).
 package settle
 
 import (
@@ -55,9 +99,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"strings"
 	"sync"
 
 	"chengdui"
+	"chengdui/fx"
 	"chengdui/invoice"
 
 	"lukechampine.com/uint128"
@@ -72,11 +118,17 @@ const (
 	CodeKeepStore  uint16 = 34 // clearing → store, the asset paid (no conversion)
 	CodeKeepFee    uint16 = 35 // clearing → fee revenue, the asset paid
 	CodeKeepSpread uint16 = 36 // clearing → spread revenue, the asset paid
+	CodeSplit      uint16 = 37 // platform inventory → store, a split's share in another asset
+	CodeSplitIn    uint16 = 38 // clearing → platform inventory, the asset paid, for a kept store's converted shares
 )
 
 // AlertUnconverted is the operator alert of a conversion the ledger
 // refused (an inventory short of the settlement asset).
 const AlertUnconverted = "alert_settlement_unconverted"
+
+// AlertSplitKept is the operator alert of a split share kept in the
+// invoice currency (or the asset paid) because its asset had no rate.
+const AlertSplitKept = "alert_settlement_split_kept"
 
 // Inventory is the platform's open position in an asset.
 func Inventory(asset string) string { return "platform:" + asset + ":inventory" }
@@ -101,6 +153,24 @@ type Alerter interface {
 	Record(ctx context.Context, event, actor string, detail map[string]string)
 }
 
+// Rates gives current rates (fx.Rates): how many quote one base is worth.
+// Codes: EUnavailable, EInvalid.
+type Rates interface {
+	Rate(base, quote string) (fx.Rate, error)
+}
+
+// Transfers finds a committed transfer by id (sqlite.DB, postgres.DB).
+// Codes: ENotFound.
+type Transfers interface {
+	Transfer(ctx context.Context, id string) (chengdui.Transfer, error)
+}
+
+// Assets lists the ledger's assets, for their decimals (sqlite.DB,
+// postgres.DB).
+type Assets interface {
+	Assets(ctx context.Context) ([]chengdui.Asset, error)
+}
+
 // Config configures a Converter.
 type Config struct {
 	Ledger Ledger
@@ -108,6 +178,15 @@ type Config struct {
 	// FeeBps is the platform's fee in hundredths of a percent of each
 	// payment's value, unless the store's settlement sets its own.
 	FeeBps uint32
+	// Rates converts split shares into other assets; nil keeps every
+	// share in the invoice currency (with AlertSplitKept).
+	Rates Rates
+	// Transfers tells a payment already converted; nil: Stores, if it
+	// has Transfer (the databases do), else nothing is looked up and
+	// settling again relies on the ledger's idempotency alone.
+	Transfers Transfers
+	// Assets gives split assets' decimals; nil: Stores, if it has Assets.
+	Assets Assets
 	Alerts Alerter      // nil: alerts are only logged
 	Log    *slog.Logger // nil: slog.Default()
 }
@@ -126,6 +205,12 @@ func New(cfg Config) *Converter {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if t, ok := cfg.Stores.(Transfers); ok && cfg.Transfers == nil {
+		cfg.Transfers = t
+	}
+	if a, ok := cfg.Stores.(Assets); ok && cfg.Assets == nil {
+		cfg.Assets = a
+	}
 	return &Converter{cfg: cfg}
 }
 
@@ -143,6 +228,11 @@ func (c *Converter) Settle(ctx context.Context, inv invoice.Invoice, pays []invo
 		if p.Status != invoice.PaymentSettled {
 			continue
 		}
+		if done, err := c.converted(ctx, inv, p); err != nil {
+			return err
+		} else if done {
+			continue
+		}
 		legs, err := c.legs(ctx, inv, st, p, p.ID == first)
 		if err != nil {
 			return err
@@ -157,6 +247,11 @@ func (c *Converter) Settle(ctx context.Context, inv invoice.Invoice, pays []invo
 		return err
 	}
 	for _, r := range res {
+		if chengdui.ErrorCode(r.Err) == chengdui.EIDConflict && splitBatch(ts) {
+			// Another process converted the payment first, at other rates.
+			c.cfg.Log.Info("payment converted by another process", "invoice", inv.ID, "err", r.Err)
+			continue
+		}
 		if r.Err != nil && chengdui.ErrorCode(r.Err) != chengdui.ELinkedEventFailed {
 			c.alert(ctx, inv, r.Err)
 			return fmt.Errorf("settle invoice %s: %w", inv.ID, r.Err)
@@ -183,6 +278,39 @@ func firstSettled(pays []invoice.Payment) string {
 		return ""
 	}
 	return first.ID
+}
+
+// splitBatch reports whether any leg carries split parts.
+func splitBatch(ts []chengdui.Transfer) bool {
+	for _, t := range ts {
+		if t.Metadata["parts"] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// convertedLegs are the legs of which one, at least, every conversion of
+// a payment writes (in when converted; store, fee, spread or split-in
+// when kept).
+var convertedLegs = []string{"in", "store", "fee", "spread", "split-in"}
+
+// converted reports whether a leg of payment p's conversion exists.
+func (c *Converter) converted(ctx context.Context, inv invoice.Invoice, p invoice.Payment) (bool, error) {
+	if c.cfg.Transfers == nil {
+		return false, nil
+	}
+	for _, leg := range convertedLegs {
+		_, err := c.cfg.Transfers.Transfer(ctx, legID(inv.ID, p.ID, leg))
+		switch chengdui.ErrorCode(err) {
+		case "":
+			return true, nil
+		case chengdui.ENotFound:
+		default:
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // legID names one leg of one payment's conversion. Payment ids can be
@@ -241,11 +369,26 @@ func (c *Converter) legs(ctx context.Context, inv invoice.Invoice, st chengdui.S
 				return nil, err
 			}
 		}
-		return link([]chengdui.Transfer{
+		var splits []chengdui.Transfer
+		if st.Settlement.Mode != "keep" {
+			kept, moved, legs, err := c.split(ctx, inv, st, p, p.Asset, q.Decimals, net, md)
+			if err != nil {
+				return nil, err
+			}
+			net, splits = kept, legs
+			if !moved.IsZero() {
+				if err := c.ensure(ctx, Inventory(p.Asset), p.Asset, false); err != nil {
+					return nil, err
+				}
+				splits = append([]chengdui.Transfer{{ID: legID(inv.ID, p.ID, "split-in"), DebitAccountID: clearing, CreditAccountID: Inventory(p.Asset),
+					Amount: moved, Code: CodeSplitIn, Metadata: md}}, splits...)
+			}
+		}
+		return link(append([]chengdui.Transfer{
 			{ID: legID(inv.ID, p.ID, "store"), DebitAccountID: clearing, CreditAccountID: invoice.StoreAccount(inv.StoreID, p.Asset), Amount: net, Code: CodeKeepStore, Metadata: md},
 			{ID: legID(inv.ID, p.ID, "fee"), DebitAccountID: clearing, CreditAccountID: FeeRevenue(p.Asset), Amount: fee, Code: CodeKeepFee, Metadata: md},
 			{ID: legID(inv.ID, p.ID, "spread"), DebitAccountID: clearing, CreditAccountID: SpreadRevenue(p.Asset), Amount: spread, Code: CodeKeepSpread, Metadata: md},
-		}), nil
+		}, splits...)), nil
 	}
 
 	// Converted into the invoice currency C.
@@ -275,6 +418,10 @@ func (c *Converter) legs(ctx context.Context, inv invoice.Invoice, st chengdui.S
 		fee = v
 	}
 	proceeds, _ := chengdui.SubAmounts(v, fee)
+	proceeds, _, splits, err := c.split(ctx, inv, st, p, cur, inv.Decimals, proceeds, md)
+	if err != nil {
+		return nil, err
+	}
 	store := invoice.StoreAccount(inv.StoreID, cur)
 	for _, acct := range []struct {
 		id, asset string
@@ -285,12 +432,120 @@ func (c *Converter) legs(ctx context.Context, inv invoice.Invoice, st chengdui.S
 		}
 	}
 	md["value"], md["mid_value"] = v.String(), m.String()
-	return link([]chengdui.Transfer{
+	return link(append([]chengdui.Transfer{
 		{ID: legID(inv.ID, p.ID, "in"), DebitAccountID: clearing, CreditAccountID: Inventory(p.Asset), Amount: p.Amount, Code: CodeConvertIn, Metadata: md},
 		{ID: legID(inv.ID, p.ID, "out"), DebitAccountID: Inventory(cur), CreditAccountID: store, Amount: proceeds, Code: CodeProceeds, Metadata: md},
 		{ID: legID(inv.ID, p.ID, "fee"), DebitAccountID: Inventory(cur), CreditAccountID: FeeRevenue(cur), Amount: fee, Code: CodeFee, Metadata: md},
 		{ID: legID(inv.ID, p.ID, "spread"), DebitAccountID: Inventory(cur), CreditAccountID: SpreadRevenue(cur), Amount: spread, Code: CodeSpread, Metadata: md},
-	}), nil
+	}, splits...)), nil
+}
+
+// split divides net (in base, baseDec decimals) by the store's splits.
+// It returns what stays in base, how much of base the other shares took
+// (their value) and the legs paying those shares from their assets'
+// inventories; md gets "parts". Without splits, or with one in base,
+// everything stays in base and md is untouched.
+func (c *Converter) split(ctx context.Context, inv invoice.Invoice, st chengdui.Store, p invoice.Payment, base string, baseDec uint8,
+	net chengdui.Amount, md map[string]string) (kept, moved chengdui.Amount, legs []chengdui.Transfer, err error) {
+	splits := st.Settlement.Splits
+	if len(splits) == 0 || (len(splits) == 1 && splits[0].Asset == base) || net.IsZero() {
+		return net, chengdui.Amount{}, nil, nil
+	}
+	bps := make([]uint32, len(splits))
+	for i, s := range splits {
+		bps[i] = s.Bps
+	}
+	shares := Divide(net, bps, restIndex(splits, base))
+	decimals, err := c.decimals(ctx)
+	if err != nil {
+		return chengdui.Amount{}, chengdui.Amount{}, nil, err
+	}
+	kept = chengdui.Amount{}
+	var parts []string
+	for i, s := range splits {
+		share := shares[i]
+		if s.Asset == base || share.IsZero() {
+			kept, _ = chengdui.AddAmounts(kept, share)
+			continue
+		}
+		out, rate, why := c.convertShare(share, base, baseDec, s.Asset, decimals)
+		if why != "" {
+			c.alertSplit(ctx, inv, s.Asset, why)
+			kept, _ = chengdui.AddAmounts(kept, share)
+			continue
+		}
+		if out.IsZero() {
+			kept, _ = chengdui.AddAmounts(kept, share)
+			continue
+		}
+		for _, acct := range []string{Inventory(s.Asset), invoice.StoreAccount(inv.StoreID, s.Asset)} {
+			if err := c.ensure(ctx, acct, s.Asset, true); err != nil {
+				return chengdui.Amount{}, chengdui.Amount{}, nil, err
+			}
+		}
+		moved, _ = chengdui.AddAmounts(moved, share)
+		parts = append(parts, s.Asset+"="+out.String())
+		lmd := map[string]string{"invoice": inv.ID, "store": inv.StoreID, "payment": p.ID, "rate": rate, "value": share.String(), "value_asset": base}
+		legs = append(legs, chengdui.Transfer{ID: legID(inv.ID, p.ID, "split-"+s.Asset), DebitAccountID: Inventory(s.Asset),
+			CreditAccountID: invoice.StoreAccount(inv.StoreID, s.Asset), Amount: out, Code: CodeSplit, Metadata: lmd})
+	}
+	md["parts"] = strings.Join(append([]string{base + "=" + kept.String()}, parts...), ",")
+	for i := range legs {
+		legs[i].Metadata["parts"] = md["parts"]
+	}
+	return kept, moved, legs, nil
+}
+
+// convertShare converts a share into asset at the current rate; why says
+// why it could not.
+func (c *Converter) convertShare(share chengdui.Amount, base string, baseDec uint8, asset string, decimals map[string]uint8) (chengdui.Amount, string, string) {
+	dec, ok := decimals[asset]
+	if !ok {
+		return chengdui.Amount{}, "", "unknown asset"
+	}
+	if c.cfg.Rates == nil {
+		return chengdui.Amount{}, "", "no rate source configured"
+	}
+	// Asked as the price of the asset in base (USDC/CNY 7.2), which
+	// sources quote exactly, and inverted exactly.
+	r, err := c.cfg.Rates.Rate(asset, base)
+	if err != nil {
+		return chengdui.Amount{}, "", chengdui.ErrorMessage(err)
+	}
+	price, ok := new(big.Rat).SetString(r.Value.String())
+	if !ok || price.Sign() <= 0 {
+		return chengdui.Amount{}, "", "rate " + r.Value.String() + " is not usable"
+	}
+	out, ok := ConvertShare(share, baseDec, new(big.Rat).Inv(price), dec)
+	if !ok {
+		return chengdui.Amount{}, "", "the converted share overflows 128 bits"
+	}
+	return out, r.Value.String(), ""
+}
+
+// decimals maps asset codes to decimals.
+func (c *Converter) decimals(ctx context.Context) (map[string]uint8, error) {
+	if c.cfg.Assets == nil {
+		return map[string]uint8{}, nil
+	}
+	as, err := c.cfg.Assets.Assets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]uint8, len(as))
+	for _, a := range as {
+		out[a.Code] = a.Decimals
+	}
+	return out, nil
+}
+
+// alertSplit raises AlertSplitKept once per invoice, asset and process.
+func (c *Converter) alertSplit(ctx context.Context, inv invoice.Invoice, asset, why string) {
+	c.cfg.Log.Warn("operator alert", "alert", AlertSplitKept, "invoice", inv.ID, "store", inv.StoreID, "asset", asset, "reason", why)
+	if _, dup := c.alerted.LoadOrStore(inv.ID+"\x00"+asset, true); dup || c.cfg.Alerts == nil {
+		return
+	}
+	c.cfg.Alerts.Record(ctx, AlertSplitKept, "", map[string]string{"invoice": inv.ID, "store": inv.StoreID, "asset": asset, "reason": why})
 }
 
 // ensure creates an account once per process; guarded accounts may not

@@ -15,12 +15,12 @@ import (
 
 var _ withdraw.Store = (*DB)(nil)
 
-const withdrawalCols = `id, user_id, asset, chain, to_address, amount, status, txid, fee, fee_asset, reason, created_at, updated_at`
+const withdrawalCols = `id, user_id, origin, asset, chain, to_address, amount, status, txid, fee, fee_asset, reason, created_at, updated_at`
 
 // CreateWithdrawal implements withdraw.Store.
 func (d *DB) CreateWithdrawal(ctx context.Context, w withdraw.Withdrawal) error {
-	_, err := d.write.ExecContext(ctx, `INSERT INTO withdrawals (`+withdrawalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		w.ID, w.UserID, w.Asset, w.Chain, w.To, w.Amount.String(), string(w.Status), w.TxID, w.Fee.String(), w.FeeAsset, w.Reason,
+	_, err := d.write.ExecContext(ctx, `INSERT INTO withdrawals (`+withdrawalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		w.ID, w.UserID, w.Origin, w.Asset, w.Chain, w.To, w.Amount.String(), string(w.Status), w.TxID, w.Fee.String(), w.FeeAsset, w.Reason,
 		w.CreatedAt.UnixMicro(), w.UpdatedAt.UnixMicro())
 	if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, "") {
 		return chengdui.Errorf(chengdui.EConflict, "withdrawal %q exists", w.ID)
@@ -59,8 +59,8 @@ func (d *DB) Withdrawals(ctx context.Context, f withdraw.Filter) ([]withdraw.Wit
 		limit = 100
 	}
 	rows, err := d.read.QueryContext(ctx, `SELECT `+withdrawalCols+` FROM withdrawals
-		WHERE (? = '' OR user_id = ?) AND (? = '' OR chain = ?) AND (? = '' OR status = ?)
-		ORDER BY created_at, id LIMIT ?`, f.UserID, f.UserID, f.Chain, f.Chain, string(f.Status), string(f.Status), limit)
+		WHERE (? = '' OR user_id = ?) AND (? = '' OR chain = ?) AND (? = '' OR status = ?) AND (? = '' OR txid = ?)
+		ORDER BY created_at, id LIMIT ?`, f.UserID, f.UserID, f.Chain, f.Chain, string(f.Status), string(f.Status), f.TxID, f.TxID, limit)
 	return collect(rows, err, scanWithdrawal)
 }
 
@@ -68,7 +68,7 @@ func scanWithdrawal(r scanner) (withdraw.Withdrawal, error) {
 	var w withdraw.Withdrawal
 	var amount, fee, status string
 	var created, updated int64
-	if err := r.Scan(&w.ID, &w.UserID, &w.Asset, &w.Chain, &w.To, &amount, &status, &w.TxID, &fee, &w.FeeAsset, &w.Reason, &created, &updated); err != nil {
+	if err := r.Scan(&w.ID, &w.UserID, &w.Origin, &w.Asset, &w.Chain, &w.To, &amount, &status, &w.TxID, &fee, &w.FeeAsset, &w.Reason, &created, &updated); err != nil {
 		return w, err
 	}
 	var err error

@@ -39,6 +39,14 @@ func testWithdrawRoundTrip(t *testing.T, s withdraw.Store) {
 	_, err = s.Withdrawal(ctx, "nobody")
 	require.Equal(t, chengdui.ENotFound, chengdui.ErrorCode(err), "%v", err)
 
+	// A withdrawal the platform sends for a service keeps its origin.
+	po := sampleWithdrawal("po-1", at)
+	po.UserID, po.Origin = "", withdraw.OriginPayout
+	require.NoError(t, s.CreateWithdrawal(ctx, po))
+	got, err = s.Withdrawal(ctx, po.ID)
+	require.NoError(t, err)
+	require.Equal(t, po, got)
+
 	max := sampleWithdrawal("alice-max", at)
 	max.Amount = chengdui.Amount{Lo: ^uint64(0), Hi: ^uint64(0)}
 	require.NoError(t, s.CreateWithdrawal(ctx, max))
@@ -76,6 +84,9 @@ func testWithdrawFilter(t *testing.T, s withdraw.Store) {
 		if i >= 4 {
 			w.Status = withdraw.Sent
 		}
+		if i >= 3 {
+			w.TxID = fmt.Sprintf("tx%d", i%2)
+		}
 		require.NoError(t, s.CreateWithdrawal(ctx, w))
 	}
 	ids := func(f withdraw.Filter) []string {
@@ -93,4 +104,8 @@ func testWithdrawFilter(t *testing.T, s withdraw.Store) {
 	require.Equal(t, []string{"w4", "w5"}, ids(withdraw.Filter{Status: withdraw.Sent}))
 	require.Equal(t, []string{"w5"}, ids(withdraw.Filter{Chain: "bitcoin:regtest", Status: withdraw.Sent}))
 	require.Equal(t, []string{"w0", "w1"}, ids(withdraw.Filter{Limit: 2}))
+	require.Equal(t, []string{"w4"}, ids(withdraw.Filter{TxID: "tx0"}))
+	require.Equal(t, []string{"w3", "w5"}, ids(withdraw.Filter{TxID: "tx1"}))
+	require.Equal(t, []string{"w5"}, ids(withdraw.Filter{TxID: "tx1", Status: withdraw.Sent}))
+	require.Equal(t, []string{}, ids(withdraw.Filter{TxID: "tx9"}))
 }

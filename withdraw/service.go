@@ -60,9 +60,10 @@ type Service struct {
 	guard  SecondFactor
 	cfg    Config
 
-	mu     sync.Mutex
-	payers []Payer
-	known  map[string]bool // platform accounts created
+	mu       sync.Mutex
+	payers   []Payer
+	known    map[string]bool                                          // platform accounts created
+	outcomes map[string]func(ctx context.Context, w Withdrawal) error // by origin
 }
 
 // New returns a Service; add payers with AddPayer.
@@ -73,7 +74,8 @@ func New(store Store, l Ledger, assets Assets, guard SecondFactor, cfg Config) *
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: store, ledger: l, assets: assets, guard: guard, cfg: cfg, known: map[string]bool{}}
+	return &Service{store: store, ledger: l, assets: assets, guard: guard, cfg: cfg, known: map[string]bool{},
+		outcomes: map[string]func(context.Context, Withdrawal) error{}}
 }
 
 // AddPayer registers a chain's payer.
@@ -205,6 +207,123 @@ func (s *Service) Withdraw(ctx context.Context, userID string, r Request) (Withd
 	return w, nil
 }
 
+// CheckAddress validates an address for an asset with the payer that
+// sends the asset, and returns its canonical form: what Enqueue will
+// store. Codes: EInvalid (an asset no payer sends, a bad address).
+func (s *Service) CheckAddress(asset, to string) (string, error) {
+	p, ok := s.payerFor(asset)
+	if !ok {
+		return "", chengdui.Errorf(chengdui.EInvalid, "withdrawals of %q are not available", clip(asset))
+	}
+	return p.CheckAddress(to)
+}
+
+// MaxEnqueueIDLength bounds the id of a withdrawal a service enqueues.
+const MaxEnqueueIDLength = 100
+
+// Enqueue hands over a withdrawal the platform sends on a service's
+// behalf: w.Origin names the service (OriginPayout, OriginRefund; not
+// OriginUser), w.ID is chosen by the caller (unique, 1 to
+// MaxEnqueueIDLength bytes without colons or spaces, e.g. "po-…" or
+// "rf-…"), and w.Asset, w.To and w.Amount say what to send where; the
+// other fields are the service's to fill (UserID stays empty).
+//
+// The caller has already held the amount with a pending ledger transfer
+// crediting deposit.ChainAccount(w.Asset), and posts or voids that hold
+// itself when its OnOutcome function is told the outcome. Enqueue
+// validates the asset, address and amount with the chain's payer (the
+// address is stored in its canonical form), stores the withdrawal Pending
+// (no second factor, no hold of its own) and submits it to the payer,
+// which batches it with the others. A Submit that fails is logged: the
+// withdrawal stays pending and Resume submits it again.
+//
+// It is idempotent by ID: the same request returns the stored withdrawal
+// in whatever state it has reached.
+//
+// Errors: EInvalid (no origin, a bad id, an asset no payer sends, a bad
+// address, an amount below the chain's dust limit), EZeroAmount,
+// EInvalidAmount, EConflict (the id was used for another withdrawal).
+func (s *Service) Enqueue(ctx context.Context, w Withdrawal) (Withdrawal, error) {
+	if w.Origin == OriginUser {
+		return Withdrawal{}, chengdui.Errorf(chengdui.EInvalid, "an enqueued withdrawal needs the origin of the service sending it; users withdraw with Withdraw")
+	}
+	if w.ID == "" || len(w.ID) > MaxEnqueueIDLength || strings.ContainsAny(w.ID, ": \t\r\n") {
+		return Withdrawal{}, chengdui.Errorf(chengdui.EInvalid, "a withdrawal id is 1 to %d bytes without spaces or colons", MaxEnqueueIDLength)
+	}
+	p, ok := s.payerFor(w.Asset)
+	if !ok {
+		return Withdrawal{}, chengdui.Errorf(chengdui.EInvalid, "withdrawals of %q are not available", clip(w.Asset))
+	}
+	if w.Amount.IsZero() {
+		return Withdrawal{}, chengdui.Errorf(chengdui.EZeroAmount, "a withdrawal amount is above zero")
+	}
+	if err := p.CheckAmount(w.Asset, w.Amount); err != nil {
+		return Withdrawal{}, err
+	}
+	to, err := p.CheckAddress(w.To)
+	if err != nil {
+		return Withdrawal{}, err
+	}
+	now := s.now()
+	w = Withdrawal{ID: w.ID, Origin: w.Origin, Asset: w.Asset, Chain: p.Chain(), To: to, Amount: w.Amount, Status: Pending,
+		FeeAsset: p.NativeAsset(), CreatedAt: now, UpdatedAt: now}
+	same := func(prev Withdrawal) (Withdrawal, error) {
+		if prev.Origin != w.Origin || prev.Asset != w.Asset || prev.To != w.To || prev.Amount != w.Amount {
+			return Withdrawal{}, chengdui.Errorf(chengdui.EConflict, "withdrawal id %q was used for another withdrawal", w.ID)
+		}
+		return prev, nil
+	}
+	if prev, err := s.store.Withdrawal(ctx, w.ID); err == nil {
+		return same(prev)
+	} else if chengdui.ErrorCode(err) != chengdui.ENotFound {
+		return Withdrawal{}, err
+	}
+	if err := s.store.CreateWithdrawal(ctx, w); err != nil {
+		if chengdui.ErrorCode(err) != chengdui.EConflict {
+			return Withdrawal{}, err
+		}
+		prev, err := s.store.Withdrawal(ctx, w.ID) // a concurrent Enqueue stored it
+		if err != nil {
+			return Withdrawal{}, err
+		}
+		return same(prev)
+	}
+	s.cfg.Log.Info("withdrawal enqueued", "withdrawal", w.ID, "origin", w.Origin, "asset", w.Asset, "amount", w.Amount.String(), "to", to)
+	if err := p.Submit(ctx, w); err != nil {
+		s.cfg.Log.Error("withdrawal not submitted; it will be retried", "withdrawal", w.ID, "err", err)
+	}
+	return w, nil
+}
+
+// OnOutcome registers fn for the withdrawals of one origin, replacing any
+// fn registered before. MarkSent, Complete and Fail call it with the
+// withdrawal as it will be stored (Sent with TxID; Completed with TxID and
+// Fee; Failed with Reason) before they write the status, so that an error
+// of fn leaves the status unwritten and the payer's next round calls it
+// again: fn must be idempotent. Complete and Fail of a withdrawal whose
+// origin has no fn return EUnavailable and write nothing, since nobody
+// would post or void its hold.
+func (s *Service) OnOutcome(origin string, fn func(ctx context.Context, w Withdrawal) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outcomes[origin] = fn
+}
+
+// outcome calls the function registered for w's origin. must: its absence
+// is an error.
+func (s *Service) outcome(ctx context.Context, w Withdrawal, must bool) error {
+	s.mu.Lock()
+	fn := s.outcomes[w.Origin]
+	s.mu.Unlock()
+	if fn == nil {
+		if must && w.Origin != OriginUser {
+			return chengdui.Errorf(chengdui.EUnavailable, "withdrawal %s of origin %q: no outcome handler is registered (Service.OnOutcome)", w.ID, w.Origin)
+		}
+		return nil
+	}
+	return fn(ctx, w)
+}
+
 // Resume submits again every pending withdrawal of a chain: after a
 // restart, or a Submit that failed (an EVM token the hot wallet did not
 // hold yet, a node that was down). One that fails again is logged and
@@ -270,6 +389,9 @@ func (s *Service) MarkSent(ctx context.Context, id, txid string) error {
 		return nil
 	}
 	w.Status, w.TxID, w.UpdatedAt = Sent, txid, s.now()
+	if err := s.outcome(ctx, w, false); err != nil {
+		return err
+	}
 	return s.store.UpdateWithdrawal(ctx, w)
 }
 
@@ -293,7 +415,9 @@ func (s *Service) Requeue(ctx context.Context, id string) error {
 func (s *Service) Store() Store { return s.store }
 
 // Complete posts a withdrawal's hold and books its share of the network
-// fee (in the chain's native asset) as the platform's expense. It is
+// fee (in the chain's native asset) as the platform's expense. A
+// withdrawal a service enqueued has no hold of its own: its fee is booked
+// and its origin's OnOutcome function posts the service's hold. It is
 // idempotent.
 func (s *Service) Complete(ctx context.Context, id, txid string, fee chengdui.Amount) error {
 	w, err := s.store.Withdrawal(ctx, id)
@@ -306,9 +430,11 @@ func (s *Service) Complete(ctx context.Context, id, txid string, fee chengdui.Am
 	case Failed:
 		return chengdui.Errorf(chengdui.EConflict, "withdrawal %s failed already; it cannot complete", id)
 	}
-	if err := s.transfer(ctx, chengdui.Transfer{ID: "wd:" + id + ":post", PendingID: HoldID(id), Flags: chengdui.PostPending, Code: CodeWithdrawal,
-		Metadata: map[string]string{"kind": "withdrawal", "txid": txid}}); err != nil {
-		return err
+	if w.Origin == OriginUser {
+		if err := s.transfer(ctx, chengdui.Transfer{ID: "wd:" + id + ":post", PendingID: HoldID(id), Flags: chengdui.PostPending, Code: CodeWithdrawal,
+			Metadata: map[string]string{"kind": "withdrawal", "txid": txid}}); err != nil {
+			return err
+		}
 	}
 	if !fee.IsZero() {
 		feeAcct := "platform:" + w.FeeAsset + ":network-fees"
@@ -324,12 +450,16 @@ func (s *Service) Complete(ctx context.Context, id, txid string, fee chengdui.Am
 		}
 	}
 	w.Status, w.TxID, w.Fee, w.UpdatedAt = Completed, txid, fee, s.now()
-	s.cfg.Log.Info("withdrawal completed", "withdrawal", id, "txid", txid, "fee", fee.String())
+	if err := s.outcome(ctx, w, true); err != nil {
+		return err
+	}
+	s.cfg.Log.Info("withdrawal completed", "withdrawal", id, "origin", w.Origin, "txid", txid, "fee", fee.String())
 	return s.store.UpdateWithdrawal(ctx, w)
 }
 
-// Fail voids a withdrawal's hold: the user has the amount back. It is
-// idempotent.
+// Fail voids a withdrawal's hold: the user has the amount back. A
+// withdrawal a service enqueued has no hold of its own: its origin's
+// OnOutcome function voids the service's. It is idempotent.
 func (s *Service) Fail(ctx context.Context, id, reason string) error {
 	w, err := s.store.Withdrawal(ctx, id)
 	if err != nil {
@@ -341,13 +471,39 @@ func (s *Service) Fail(ctx context.Context, id, reason string) error {
 	case Completed:
 		return chengdui.Errorf(chengdui.EConflict, "withdrawal %s completed already; it cannot fail", id)
 	}
-	if err := s.transfer(ctx, chengdui.Transfer{ID: "wd:" + id + ":void", PendingID: HoldID(id), Flags: chengdui.VoidPending, Code: CodeWithdrawal,
-		Metadata: map[string]string{"kind": "withdrawal", "reason": clip(reason)}}); err != nil {
-		return err
+	if w.Origin == OriginUser {
+		if err := s.transfer(ctx, chengdui.Transfer{ID: "wd:" + id + ":void", PendingID: HoldID(id), Flags: chengdui.VoidPending, Code: CodeWithdrawal,
+			Metadata: map[string]string{"kind": "withdrawal", "reason": clip(reason)}}); err != nil {
+			return err
+		}
 	}
 	w.Status, w.Reason, w.UpdatedAt = Failed, clip(reason), s.now()
-	s.cfg.Log.Warn("withdrawal failed; hold voided", "withdrawal", id, "reason", w.Reason)
+	if err := s.outcome(ctx, w, true); err != nil {
+		return err
+	}
+	s.cfg.Log.Warn("withdrawal failed", "withdrawal", id, "origin", w.Origin, "reason", w.Reason)
 	return s.store.UpdateWithdrawal(ctx, w)
+}
+
+// BookNetworkFee books a network fee the platform paid for a transaction
+// of its payers that pays no withdrawal (an EVM hot wallet's approval of
+// the batch-payment contract), as Complete books a withdrawal's: from
+// platform:<ASSET>:network-fees to the asset's chain account. ref names
+// the transaction (its hash) and keys the transfer, so booking again
+// books nothing.
+func (s *Service) BookNetworkFee(ctx context.Context, asset, ref string, fee chengdui.Amount) error {
+	if fee.IsZero() {
+		return nil
+	}
+	feeAcct := "platform:" + asset + ":network-fees"
+	if err := s.ensure(ctx, feeAcct, asset); err != nil {
+		return err
+	}
+	if err := s.ensure(ctx, deposit.ChainAccount(asset), asset); err != nil {
+		return err
+	}
+	return s.transfer(ctx, chengdui.Transfer{ID: "wd-fee:" + ref, DebitAccountID: feeAcct, CreditAccountID: deposit.ChainAccount(asset),
+		Amount: fee, Code: CodeNetworkFee, Metadata: map[string]string{"kind": "network fee", "txid": ref}})
 }
 
 func clip(s string) string {

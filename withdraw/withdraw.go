@@ -28,10 +28,21 @@ const (
 	CodeNetworkFee uint16 = 8 // platform:<NATIVE>:network-fees → platform:<NATIVE>:chain
 )
 
+// Origins of withdrawals: a user's own, or one the platform sends on
+// behalf of one of its services (Service.Enqueue).
+const (
+	OriginUser   = ""       // a user's own withdrawal (2FA, own hold wd:<id>:hold)
+	OriginPayout = "payout" // a store's crypto payout (package payout)
+	OriginRefund = "refund" // a refund claimed to an outside address (package refund)
+)
+
 // Withdrawal is a request to send an asset to an outside address.
 type Withdrawal struct {
-	ID        string          `json:"id"`
-	UserID    string          `json:"user_id"`
+	ID     string `json:"id"`
+	UserID string `json:"user_id"` // empty for a service's withdrawal
+	// Origin is OriginUser, or the service that enqueued it (its own
+	// ledger hold pays it; see Service.Enqueue).
+	Origin    string          `json:"origin,omitempty"`
 	Asset     string          `json:"asset"`
 	Chain     string          `json:"chain"` // the payer's chain, e.g. bitcoin:regtest, evm:1337
 	To        string          `json:"to"`    // canonical form (EIP-55, lowercase bech32)
@@ -53,7 +64,8 @@ type Filter struct {
 	UserID string
 	Chain  string
 	Status Status
-	Limit  int // default 100
+	TxID   string // the transaction (or batch) that pays them
+	Limit  int    // default 100
 }
 
 // Store keeps withdrawals. The sqlite and postgres packages implement it;

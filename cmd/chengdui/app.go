@@ -19,6 +19,8 @@ import (
 	"chengdui/payout"
 	"chengdui/settle"
 	"chengdui/wallet"
+	"chengdui/webhook"
+	"chengdui/withdraw"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -142,14 +144,16 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		bg.Wait()
 	}()
 	var invoices *invoice.Service
+	var quoter invoice.Quoter
+	var hooks *webhook.Service
 	if svcs.Merchants != nil && cfg.Rates != nil {
-		quoter, stopRates, err := cfg.Rates(ctx)
+		q, stopRates, err := cfg.Rates(ctx)
 		if err != nil {
 			return fmt.Errorf("rates: %w", err)
 		}
 		defer stopRates()
-		hooks, err := newWebhooks(db, cfg.AllowPrivateWebhooks, log)
-		if err != nil {
+		quoter = q
+		if hooks, err = newWebhooks(db, cfg.AllowPrivateWebhooks, log); err != nil {
 			return err
 		}
 		var alerts settle.Alerter
@@ -187,9 +191,9 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		defer stop()
 		hcfg.Payouts = svc
 	}
+	var rt *chainRuntime
 	if cs != nil {
-		rt, err := startChains(ctx, cs, db, eng, svcs.Wallets, invoices, log)
-		if err != nil {
+		if rt, err = startChains(ctx, cs, db, eng, svcs.Wallets, invoices, log); err != nil {
 			return err
 		}
 		// Deferred after the ledger's stop, so it runs before it.
@@ -203,6 +207,20 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		}
 	}
 	if invoices != nil {
+		var withdrawals *withdraw.Service
+		if rt != nil && cs.Signer != nil {
+			withdrawals = rt.Withdrawals
+		}
+		refunds, err := newRefunds(db, eng, invoices, quoter, withdrawals, hooks.Notify, log)
+		if err != nil {
+			return fmt.Errorf("refunds: %w", err)
+		}
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			refunds.Run(bgCtx, refundInterval)
+		}()
+		hcfg.Refunds = refunds
 		// Deposits whose invoice change a crash lost are applied again.
 		if err := invoices.Recover(ctx); err != nil {
 			return fmt.Errorf("invoices: recover: %w", err)

@@ -28,15 +28,16 @@ type command struct {
 // commands is the dispatch table; each lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		"dev":     {"run the platform locally: embedded SQLite, demo data, URLs printed", runDev},
-		"serve":   {"run the platform in production from a config file, env and flags", runServe},
-		"migrate": {"apply database migrations", runMigrate},
-		"ledger":  {"work with the ledger: assets, accounts, transfers, balances, verify", runLedger},
-		"bench":   {"measure the ledger's throughput and latency", runBench},
-		"keys":    {"manage the encrypted keystore: init, show-xpub, change-passphrase", runKeys},
-		"cold":    {"Bitcoin cold storage, 2-of-3 multisig: xpub, address, create, sign, finalize", runCold},
-		"payout":  {"operators' payouts: list, approve (the second operator), cancel", runPayout},
-		"version": {"print the version", runVersion},
+		"dev":       {"run the platform locally: embedded SQLite, demo data, URLs printed", runDev},
+		"serve":     {"run the platform in production from a config file, env and flags", runServe},
+		"migrate":   {"apply database migrations", runMigrate},
+		"ledger":    {"work with the ledger: assets, accounts, transfers, balances, verify", runLedger},
+		"bench":     {"measure the ledger's throughput and latency", runBench},
+		"keys":      {"manage the encrypted keystore: init, show-xpub, change-passphrase", runKeys},
+		"cold":      {"Bitcoin cold storage, 2-of-3 multisig: xpub, address, create, sign, finalize", runCold},
+		"reconcile": {"compare the ledger's platform accounts with the chains and the bank; exit 3 on an unexplained difference", runReconcile},
+		"payout":    {"operators' payouts: list, approve (the second operator), cancel", runPayout},
+		"version":   {"print the version", runVersion},
 	}
 }
 
