@@ -19,6 +19,12 @@ const (
 	DefaultBatchInterval = 2 * time.Second  // how often pending withdrawals are batched
 	DefaultStuckAfter    = 30 * time.Minute // unconfirmed this long: bump the fee (RBF)
 	DefaultConfirmations = 1                // a withdrawal completes at this depth
+	// DefaultMaxBatch is how many withdrawals one transaction pays at
+	// most: 500 P2TR outputs (43 vB each, the largest standard kind but
+	// P2WSH's equal) take 21.5 kvB, far below the 100 kvB standardness
+	// bound (MaxStandardTxWeight) even with a hundred inputs, and a batch
+	// stuck in the mempool holds back no more than that.
+	DefaultMaxBatch = 500
 )
 
 // PayerConfig configures a Payer.
@@ -39,8 +45,11 @@ type PayerConfig struct {
 	Confirmations int64
 	// FeeBlocks is the confirmation target asked of the node's estimator.
 	FeeBlocks int
-	Log       *slog.Logger
-	Now       func() time.Time
+	// MaxBatch is how many withdrawals a transaction pays at most; 0
+	// means DefaultMaxBatch.
+	MaxBatch int
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Payer is the Bitcoin hot wallet's sender: it pays pending withdrawals in
@@ -84,6 +93,9 @@ func NewPayer(cfg PayerConfig) *Payer {
 	}
 	if cfg.FeeBlocks <= 0 {
 		cfg.FeeBlocks = 6
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -152,7 +164,8 @@ func (p *Payer) Run(ctx context.Context) error {
 	}
 }
 
-// Tick follows sent withdrawals, then pays the pending ones in one batch.
+// Tick follows sent withdrawals, then pays the pending ones, oldest
+// first and at most MaxBatch of them, in one transaction.
 func (p *Payer) Tick(ctx context.Context) error {
 	if err := p.follow(ctx); err != nil {
 		return err
@@ -277,7 +290,7 @@ func (p *Payer) forget(txid string) {
 // pay builds, signs and broadcasts one transaction paying every pending
 // withdrawal it can.
 func (p *Payer) pay(ctx context.Context) error {
-	pending, err := p.store().Withdrawals(ctx, withdraw.Filter{Chain: p.cfg.Chain, Status: withdraw.Pending, Limit: 500})
+	pending, err := p.store().Withdrawals(ctx, withdraw.Filter{Chain: p.cfg.Chain, Status: withdraw.Pending, Limit: p.cfg.MaxBatch})
 	if err != nil || len(pending) == 0 {
 		return err
 	}
@@ -376,16 +389,10 @@ func (p *Payer) broadcast(ctx context.Context, u *Unsigned, signed *wire.MsgTx, 
 	return nil
 }
 
+// markSent records that txid pays withdrawal id. For a replacement the
+// withdrawal moves to the new transaction, and its origin's outcome
+// function hears the new txid.
 func (p *Payer) markSent(ctx context.Context, id, txid string) error {
-	w, err := p.store().Withdrawal(ctx, id)
-	if err != nil {
-		return err
-	}
-	if w.Status == withdraw.Sent && w.TxID != txid {
-		// A replacement: the withdrawal moves to the new transaction.
-		w.TxID, w.UpdatedAt = txid, p.cfg.Now().UTC().Truncate(time.Microsecond)
-		return p.store().UpdateWithdrawal(ctx, w)
-	}
 	return p.cfg.Withdrawals.MarkSent(ctx, id, txid)
 }
 

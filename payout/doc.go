@@ -9,17 +9,20 @@
 //	       └──────────Cancel────────────┴──▶ Cancelled             └──Failed──▶ Failed ◀──Returned
 //
 // Create holds the amount at once: a pending ledger transfer po:<id>:hold
-// from the store's balance (store:<storeID>:<ASSET>) to the asset's
-// payouts account (platform:<ASSET>:payouts). A payout above its asset's
+// from the store's balance (store:<storeID>:<ASSET>) to HoldAccount: the
+// asset's payouts account (platform:<ASSET>:payouts) for a Bank payout,
+// the asset's chain account (platform:<ASSET>:chain, as deposit.ChainAccount)
+// for a Chain payout, so that what leaves the chain leaves the chain
+// account, as a user's withdrawal does. A payout above its asset's
 // Config.ApprovalAbove waits for an operator other than its creator to
 // Approve it. Cancel, before it is sent, voids the hold. Dispatch claims
 // each AwaitingPayment payout with a compare-and-set to InProgress, so one
 // process sends it, and submits it: to its rail (a rail.Order whose id is
 // the payout's id) or to the crypto sender. The outcome comes back as a
 // rail.Update through Apply: Completed posts the hold (the store is
-// debited, the payouts account credited), Failed voids it, and Returned
+// debited, HoldAccount credited), Failed voids it, and Returned
 // (the creditor's bank gave a completed payment back) books a
-// compensating transfer po:<id>:return from the payouts account to the
+// compensating transfer po:<id>:return from HoldAccount to the
 // store and leaves the payout Failed with Reason "returned by the bank".
 //
 // Payout ids are "po-" and up to 22 base58 characters (ID), derived from the
@@ -60,6 +63,11 @@
 // compare-and-set decides which one moves a payout, and the loser reads
 // it again.
 //
-// Batching crypto payouts is the CryptoSender's business (the
-// withdrawals' payers batch); this package hands them over one by one.
+// Batching crypto payouts is the CryptoSender's business; this package
+// hands them over one by one. ChainSender is the CryptoSender of the
+// platform's hot wallets: it enqueues each payout as a withdrawal
+// (withdraw.Service.Enqueue, origin withdraw.OriginPayout), so the chains'
+// payers batch payouts with users' withdrawals (several outputs in one
+// Bitcoin transaction; BatchPayer calls of up to 100 recipients on EVM
+// chains), and it applies the withdrawal's outcome back to the payout.
 package payout

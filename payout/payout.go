@@ -65,7 +65,7 @@ const ReasonReturned = "returned by the bank"
 
 // Transfer codes of the ledger transfers this package writes.
 const (
-	CodePayout       uint16 = 40 // store:<id>:<ASSET> → platform:<ASSET>:payouts (pending, then posted or voided)
+	CodePayout       uint16 = 40 // store:<id>:<ASSET> → HoldAccount: platform:<ASSET>:payouts (BANK) or platform:<ASSET>:chain (CHAIN); pending, then posted or voided
 	CodePayoutReturn uint16 = 41 // platform:<ASSET>:payouts → store:<id>:<ASSET>, a returned payout
 )
 
@@ -110,7 +110,8 @@ func ID(storeID, clientID string) string {
 func HoldID(id string) string { return "po:" + id + ":hold" }
 
 // Account is the platform account that holds what is being and has been
-// paid out of an asset.
+// paid out of an asset through the bank. Chain payouts leave through the
+// asset's chain account instead (HoldAccount).
 func Account(asset string) string { return "platform:" + asset + ":payouts" }
 
 // Filter selects payouts. Zero values mean any.

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"chengdui"
+	"chengdui/deposit"
 	"chengdui/rail"
 )
 
@@ -158,14 +159,14 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Payout, error)
 	} else if chengdui.ErrorCode(err) != chengdui.ENotFound {
 		return Payout{}, err
 	}
-	if err := s.ensure(ctx, p.Asset); err != nil {
+	if err := s.ensure(ctx, p); err != nil {
 		return Payout{}, err
 	}
 	// The hold first: a refusal (balance) leaves nothing behind. A crash
 	// before the payout is stored leaves the hold open until the client
 	// retries with the same ID, which replays the hold (the ledger's
 	// idempotency) and stores the payout.
-	hold := chengdui.Transfer{ID: HoldID(p.ID), DebitAccountID: StoreAccount(p.StoreID, p.Asset), CreditAccountID: Account(p.Asset),
+	hold := chengdui.Transfer{ID: HoldID(p.ID), DebitAccountID: StoreAccount(p.StoreID, p.Asset), CreditAccountID: HoldAccount(p),
 		Amount: p.Amount, Flags: chengdui.Pending, Code: CodePayout, Metadata: map[string]string{"kind": "payout", "payout": p.ID, "method": string(p.Method)}}
 	if err := s.transfer(ctx, hold); err != nil {
 		switch chengdui.ErrorCode(err) {
@@ -548,11 +549,12 @@ func (s *Service) Run(ctx context.Context, every time.Duration) error {
 // payout, u.OrderID being the payout's id:
 //
 //   - Accepted: records the bank's reference of an InProgress payout.
-//   - Completed: posts the hold (the store is debited, the payouts
-//     account credited); the payout is Completed.
+//   - Completed: posts the hold (the store is debited, HoldAccount
+//     credited: the payouts account, or for a Chain payout the asset's
+//     chain account); the payout is Completed.
 //   - Failed: voids the hold (the store has the amount back); Failed.
 //   - Returned: the bank gave a completed payment back. A compensating
-//     transfer (po:<id>:return, payouts account → store) gives the store
+//     transfer (po:<id>:return, HoldAccount → store) gives the store
 //     the amount back, after posting the hold if the Completed update
 //     never came; the payout is Failed with Reason ReasonReturned.
 //
@@ -625,7 +627,11 @@ func (s *Service) apply(ctx context.Context, p Payout, u rail.Update) (Payout, b
 			if err := s.void(ctx, p); err != nil {
 				return p, false, err
 			}
-			next.State, next.Reason = Failed, clip(withReason("failed at the bank", u.Reason))
+			what := "failed at the bank"
+			if p.Method == Chain {
+				what = "failed on chain"
+			}
+			next.State, next.Reason = Failed, clip(withReason(what, u.Reason))
 			return next, true, nil
 		case Failed:
 			if !returned {
@@ -639,7 +645,7 @@ func (s *Service) apply(ctx context.Context, p Payout, u rail.Update) (Payout, b
 			if err := s.post(ctx, p); err != nil {
 				return p, false, err
 			}
-			back := chengdui.Transfer{ID: "po:" + p.ID + ":return", DebitAccountID: Account(p.Asset), CreditAccountID: StoreAccount(p.StoreID, p.Asset),
+			back := chengdui.Transfer{ID: "po:" + p.ID + ":return", DebitAccountID: HoldAccount(p), CreditAccountID: StoreAccount(p.StoreID, p.Asset),
 				Amount: p.Amount, Code: CodePayoutReturn, Metadata: map[string]string{"kind": "payout returned", "payout": p.ID}}
 			if err := s.transfer(ctx, back); err != nil {
 				return p, false, err
@@ -733,16 +739,30 @@ func (s *Service) void(ctx context.Context, p Payout) error {
 		Metadata: map[string]string{"kind": "payout", "payout": p.ID}})
 }
 
-// ensure creates an asset's payouts account once.
-func (s *Service) ensure(ctx context.Context, asset string) error {
-	id := Account(asset)
+// HoldAccount is the platform account a payout's hold credits, and the
+// completed payout: Account(asset) for a Bank payout (the money leaves
+// through the bank), deposit.ChainAccount(asset) for a Chain payout (it
+// leaves the platform's on-chain holdings, as a user's withdrawal does).
+func HoldAccount(p Payout) string {
+	if p.Method == Chain {
+		return deposit.ChainAccount(p.Asset)
+	}
+	return Account(p.Asset)
+}
+
+// ensure creates the account a payout's hold credits, once.
+func (s *Service) ensure(ctx context.Context, p Payout) error {
+	id, role := HoldAccount(p), "payouts"
+	if p.Method == Chain {
+		role = "on-chain holdings"
+	}
 	s.mu.Lock()
 	ok := s.known[id]
 	s.mu.Unlock()
 	if ok {
 		return nil
 	}
-	_, err := s.cfg.Ledger.CreateAccount(ctx, chengdui.Account{ID: id, Asset: asset, Metadata: map[string]string{"role": "payouts"}})
+	_, err := s.cfg.Ledger.CreateAccount(ctx, chengdui.Account{ID: id, Asset: p.Asset, Metadata: map[string]string{"role": role}})
 	if err != nil && chengdui.ErrorCode(err) != chengdui.EExists {
 		return err
 	}

@@ -757,7 +757,7 @@ func TestChainPayout(t *testing.T) {
 	require.Equal(t, payout.Completed, done.State)
 	require.Equal(t, "0xdef", done.Ref)
 	require.Equal(t, f.amount("ETH", "1.5"), f.available("ETH"))
-	require.Equal(t, f.amount("ETH", "0.5"), f.account("platform:ETH:payouts").CreditsPosted)
+	require.Equal(t, f.amount("ETH", "0.5"), f.account("platform:ETH:chain").CreditsPosted, "what leaves the chain leaves the chain account")
 }
 
 func TestList(t *testing.T) {

@@ -60,8 +60,13 @@ type appConfig struct {
 	// addresses (dev: a shop on the same machine).
 	AllowPrivateWebhooks bool
 	// Payouts, if set, starts the payout service with its rails (dev: the
-	// sandbox bank); stop runs at shutdown.
-	Payouts func(ctx context.Context, db database, eng *ledger.Engine) (svc *payout.Service, stop func(), err error)
+	// sandbox bank) and, with withdrawals (a signing hot wallet), crypto
+	// payouts through the chains' payers; stop runs at shutdown.
+	Payouts func(ctx context.Context, db database, eng *ledger.Engine, withdrawals *withdraw.Service) (svc *payout.Service, stop func(), err error)
+	// SettlementDelay is how long a new settlement destination waits
+	// before it takes effect: 0 is settle.DefaultChangeDelay (24 h),
+	// settle.NoDelay none (dev).
+	SettlementDelay time.Duration
 	// SeedInvoices, if set, runs once invoices are up (dev's demo invoice).
 	SeedInvoices func(ctx context.Context, s services) error
 	// Faucets, dev only: BTC and test-token faucets for the faucet route.
@@ -183,14 +188,6 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		hcfg.Invoices, hcfg.Webhooks, hcfg.Idempotency, hcfg.PublicURL = invoices, hooks, idem, cfg.PublicURL
 		svcs.Invoices = invoices
 	}
-	if cfg.Payouts != nil && invoices != nil {
-		svc, stop, err := cfg.Payouts(ctx, db, eng)
-		if err != nil {
-			return fmt.Errorf("payouts: %w", err)
-		}
-		defer stop()
-		hcfg.Payouts = svc
-	}
 	var rt *chainRuntime
 	if cs != nil {
 		if rt, err = startChains(ctx, cs, db, eng, svcs.Wallets, invoices, log); err != nil {
@@ -210,6 +207,28 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 		var withdrawals *withdraw.Service
 		if rt != nil && cs.Signer != nil {
 			withdrawals = rt.Withdrawals
+		}
+		var check func(asset, address string) (string, error)
+		if withdrawals != nil {
+			check = withdrawals.CheckAddress
+		}
+		profiles, err := newProfiles(db, cfg.SettlementDelay, check, hooks.Notify, log)
+		if err != nil {
+			return fmt.Errorf("settlement profiles: %w", err)
+		}
+		hcfg.Settlement = profiles
+		if cfg.Payouts != nil {
+			svc, stop, err := cfg.Payouts(ctx, db, eng, withdrawals)
+			if err != nil {
+				return fmt.Errorf("payouts: %w", err)
+			}
+			defer stop()
+			hcfg.Payouts = svc
+			stopScheduler, err := startScheduler(profiles, svc, eng, log)
+			if err != nil {
+				return fmt.Errorf("settlement scheduler: %w", err)
+			}
+			defer stopScheduler()
 		}
 		refunds, err := newRefunds(db, eng, invoices, quoter, withdrawals, hooks.Notify, log)
 		if err != nil {

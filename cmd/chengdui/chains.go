@@ -65,6 +65,10 @@ type evmSetup struct {
 	NativeAsset string
 	Tokens      map[string]common.Address // asset → contract
 	Router      common.Address
+	// BatchPayer, if set, is the BatchPayer contract the hot wallet pays
+	// withdrawals and crypto payouts of one asset through, up to 100
+	// recipients per transaction.
+	BatchPayer  common.Address
 	StartHeight uint64
 	// Hot is the key the hot wallet pays from (with Signer).
 	HotPath keys.Path
@@ -243,7 +247,8 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 			cancel()
 			return nil, fmt.Errorf("evm sender %s: %w", e.Chain, err)
 		}
-		payer = evm.NewPayer(evm.PayerConfig{Chain: e.Chain, NativeAsset: e.NativeAsset, Tokens: e.Tokens, Sender: sender, Hot: hot, Withdrawals: rt.Withdrawals})
+		payer = evm.NewPayer(evm.PayerConfig{Chain: e.Chain, NativeAsset: e.NativeAsset, Tokens: e.Tokens, Sender: sender, Hot: hot, Withdrawals: rt.Withdrawals,
+			Batcher: e.BatchPayer, Log: log})
 		rt.Withdrawals.AddPayer(payer)
 		var sweepTokens []evm.SweepToken
 		for asset, addr := range e.Tokens {
@@ -255,7 +260,7 @@ func startChains(ctx context.Context, cs *chainsSetup, db database, eng *ledger.
 			return nil, err
 		}
 		chain, signer := e.Chain, cs.Signer
-		runs = append(runs, sender.Run,
+		runs = append(runs, sender.Run, payer.Run,
 			func(ctx context.Context) error { return rt.Withdrawals.ResumeEvery(ctx, chain, resumeInterval) },
 			func(ctx context.Context) error {
 				return sweepLoop(ctx, dstore, ustore, istore, sweeper, signer, chain, log)

@@ -49,6 +49,7 @@ type evmConfig struct {
 	Confirmations int64         `yaml:"confirmations"`
 	StartHeight   int64         `yaml:"start_height"` // first start only
 	Router        string        `yaml:"router"`       // optional PaymentRouter
+	BatchPayer    string        `yaml:"batch_payer"`  // optional BatchPayer: batched withdrawals and payouts
 	Tokens        []tokenConfig `yaml:"tokens"`
 }
 
@@ -161,6 +162,13 @@ func parseChainsConfig(cfg serveConfig, ws *walletSetup, getenv func(string) str
 				return nil, usagef("%s.router %q: %v", at, c.Router, err)
 			}
 			es.Router = r
+		}
+		if c.BatchPayer != "" {
+			b, err := keys.ParseEVMAddress(c.BatchPayer)
+			if err != nil {
+				return nil, usagef("%s.batch_payer %q: %v", at, c.BatchPayer, err)
+			}
+			es.BatchPayer = b
 		}
 		if c.NativeAsset == "" {
 			return nil, usagef("%s.native_asset: missing; give the ledger asset code of the chain's coin (e.g. ETH, POL, BNB, ETH-BASE)", at)

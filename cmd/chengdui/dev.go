@@ -14,6 +14,8 @@ import (
 	"chengdui/keys"
 	"chengdui/ledger"
 	"chengdui/payout"
+	"chengdui/settle"
+	"chengdui/withdraw"
 )
 
 func runDev(ctx context.Context, e *env, args []string) error {
@@ -62,8 +64,11 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		// The shop a developer tests webhooks with runs on this machine.
 		AllowPrivateWebhooks: true,
 		FeeBps:               devFeeBps,
-		Payouts: func(ctx context.Context, db database, eng *ledger.Engine) (*payout.Service, func(), error) {
-			p, err := startDevPayouts(ctx, db, eng, log)
+		// Destination changes take effect at once in dev (still behind
+		// the owner's second factor); serve waits 24 h.
+		SettlementDelay: settle.NoDelay,
+		Payouts: func(ctx context.Context, db database, eng *ledger.Engine, withdrawals *withdraw.Service) (*payout.Service, func(), error) {
+			p, err := startDevPayouts(ctx, db, eng, withdrawals, log)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -99,6 +104,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  Withdraw:     POST %s/api/v1/withdrawals (session + 2FA code + Idempotency-Key)\n", base)
 			if bankURL != "" {
 				fmt.Fprintf(e.stdout, "  Bank:         sandbox bank at %s (fiat payouts: POST %s/api/v1/stores/{storeId}/payouts)\n", bankURL, base)
+				fmt.Fprintf(e.stdout, "  Settlement:   PUT %s/api/v1/stores/{storeId}/settlement (splits, daily/instant payouts; changes apply at once in dev)\n", base)
 			}
 			if demoInvoice != "" {
 				fmt.Fprintf(e.stdout, "  Checkout:     %s/i/%s  (a demo invoice of CNY 88.00: pay from the demo payer's balance or on chain)\n", base, demoInvoice)

@@ -55,6 +55,7 @@ type devChain struct {
 	hot         common.Address
 	tokens      map[string]common.Address
 	router      common.Address
+	batchPayer  common.Address
 }
 
 func newDevChain(signer *keys.SeedSigner, blockTime time.Duration) *devChain {
@@ -133,7 +134,8 @@ func (c *devChain) Balance(ctx context.Context, address string) (*big.Int, error
 	return bal, nil
 }
 
-// deploy creates the test tokens and the router in the first block.
+// deploy creates the test tokens, the router and the batch payer in the
+// first blocks.
 func (c *devChain) deploy(ctx context.Context) error {
 	opts, err := contracts.TransactOpts(ctx, c.sim.Client(), c.faucet)
 	if err != nil {
@@ -160,6 +162,13 @@ func (c *devChain) deploy(ctx context.Context) error {
 	}
 	if c.router, _, err = contracts.DeployRouter(ctx, c.sim.Client(), c.faucet, c.faucet.Address, c.faucet.Address); err != nil {
 		return fmt.Errorf("deploying the payment router: %w", err)
+	}
+	c.sim.Commit()
+	if opts, err = contracts.TransactOpts(ctx, c.sim.Client(), c.faucet); err != nil {
+		return err
+	}
+	if c.batchPayer, _, _, err = contracts.DeployBatchPayer(opts, c.sim.Client()); err != nil {
+		return fmt.Errorf("deploying the batch payer: %w", evm.FormatError(err))
 	}
 	c.sim.Commit()
 	return nil
@@ -208,7 +217,7 @@ func (c *devChain) MintToken(ctx context.Context, asset, to, amount string) (str
 // setup is the dev chain as the chain services see it.
 func (c *devChain) setup(runID string) *evmSetup {
 	return &evmSetup{Chain: fmt.Sprintf("evm:%d:%s", evm.SimulatedChainID, runID), Name: "ethereum", Client: c.sim.Client(),
-		NativeAsset: "ETH", Tokens: c.tokens, Router: c.router, HotPath: devHotPath, IntentPath: devFaucetPath}
+		NativeAsset: "ETH", Tokens: c.tokens, Router: c.router, BatchPayer: c.batchPayer, HotPath: devHotPath, IntentPath: devFaucetPath}
 }
 
 // blockTimeText is how dev's banner describes the sealing interval.

@@ -17,6 +17,7 @@ import (
 	"chengdui/payout"
 	"chengdui/rail"
 	"chengdui/rail/sandbox"
+	"chengdui/withdraw"
 )
 
 // devPayouts are dev's fiat payouts: the sandbox bank runs in process on
@@ -32,8 +33,9 @@ type devPayouts struct {
 const payoutInterval = time.Second
 
 // startDevPayouts starts the sandbox bank (funded with 10,000,000 of CNY,
-// USD and EUR), the callback receiver and the payout dispatcher.
-func startDevPayouts(ctx context.Context, db database, eng *ledger.Engine, log *slog.Logger) (*devPayouts, error) {
+// USD and EUR), the callback receiver and the payout dispatcher; with
+// withdrawals (dev's hot wallets), crypto payouts too.
+func startDevPayouts(ctx context.Context, db database, eng *ledger.Engine, withdrawals *withdraw.Service, log *slog.Logger) (*devPayouts, error) {
 	store, ok1 := db.(payout.Store)
 	assets, ok2 := db.(payout.Assets)
 	if !ok1 || !ok2 {
@@ -65,10 +67,20 @@ func startDevPayouts(ctx context.Context, db database, eng *ledger.Engine, log *
 	for _, c := range client.Currencies() {
 		rails[c] = client
 	}
-	if d.Service, err = payout.New(payout.Config{Store: store, Ledger: eng, Assets: assets, Rails: rails, Log: log}); err != nil {
+	pcfg := payout.Config{Store: store, Ledger: eng, Assets: assets, Rails: rails, Log: log}
+	var chain *payout.ChainSender
+	if withdrawals != nil {
+		// Crypto payouts go out through the chains' payers, batched.
+		chain = payout.NewChainSender(withdrawals)
+		pcfg.Crypto = chain
+	}
+	if d.Service, err = payout.New(pcfg); err != nil {
 		ln.Close()
 		d.Stop()
 		return nil, err
+	}
+	if chain != nil {
+		chain.Attach(d.Service)
 	}
 	srv := &nethttp.Server{ReadHeaderTimeout: 5 * time.Second, Handler: nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		if r.Method != nethttp.MethodPost || r.URL.Path != "/callback" {
