@@ -64,7 +64,8 @@ func seedDemoUsers(ctx context.Context, svcs services, dataDir string) (*demoUse
 	if _, err := svcs.Merchants.CreateStore(ctx, merchant.ID, "Demo Teahouse 茶馆", "CNY"); err != nil {
 		return nil, err
 	}
-	// The payer's deposits, as a chain watcher would credit them.
+	// The payer's demo balances, granted by dev (no chain holds them, so
+	// they do not come from the chain accounts).
 	deposits := map[string]string{"BTC": "0.25", "USDT-ERC20": "500", "ETH": "0.5"}
 	for asset, amount := range deposits {
 		a, err := svcs.Ledger.Account(ctx, wallet.AccountID(payer.ID, asset))
@@ -83,8 +84,8 @@ func seedDemoUsers(ctx context.Context, svcs services, dataDir string) (*demoUse
 			return nil, err
 		}
 		res, err := svcs.Ledger.CreateTransfers(ctx, []chengdui.Transfer{{ID: "demo:payer-deposit:" + asset,
-			DebitAccountID: "platform:" + asset + ":chain", CreditAccountID: a.ID, Amount: amt, Code: 1,
-			Metadata: map[string]string{"kind": "deposit", "demo": "true"}}})
+			DebitAccountID: devGrant(asset), CreditAccountID: a.ID, Amount: amt, Code: 1,
+			Metadata: map[string]string{"kind": "dev grant", "demo": "true"}}})
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"chengdui/keys"
 	"chengdui/ledger"
 	"chengdui/payout"
+	"chengdui/rail/sandbox"
 	"chengdui/settle"
 	"chengdui/withdraw"
 )
@@ -50,6 +51,8 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	var demo *demoUsers    // filled by Seed, printed by Ready
 	var demoInvoice string // filled by SeedInvoices
 	var bankURL string     // the sandbox bank, filled by Payouts
+	var bank *sandbox.Client
+	var chains *chainsSetup
 	devEVM := newDevChain(signer, *blockTime)
 	var devBTC *devBitcoin
 	if !*noBitcoin {
@@ -72,11 +75,13 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return nil, nil, err
 			}
-			bankURL = p.BankURL
+			bankURL, bank = p.BankURL, p.Bank
 			return p.Service, p.Stop, nil
 		},
 		Chains: func(ctx context.Context) (*chainsSetup, func(), error) {
-			return devChains(ctx, devEVM, devBTC, signer, log)
+			cs, stop, err := devChains(ctx, devEVM, devBTC, signer, log)
+			chains = cs
+			return cs, stop, err
 		},
 		AssetFaucet: func(ctx context.Context, asset, to, amount string) (string, error) {
 			if asset == "BTC" {
@@ -88,6 +93,9 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			return devEVM.MintToken(ctx, asset, to, amount)
 		},
 		Ready: func(base string) {
+			if devWired != nil {
+				devWired(*dataDir, chains, bank)
+			}
 			fmt.Fprintf(e.stdout, "Chengdui 承兑 (dev) is running; data in %s\n", *dataDir)
 			fmt.Fprintf(e.stdout, "  Ledger page:  %s/\n", base)
 			fmt.Fprintf(e.stdout, "  Journal API:  %s/api/v1/ledger/transfers\n", base)
@@ -144,6 +152,10 @@ func runDev(ctx context.Context, e *env, args []string) error {
 // seedDemo gives a newcomer a living ledger: assets, platform and customer
 // accounts, deposits, a payment, a hold that was posted and a conversion.
 // It runs only on an empty journal; ids are fixed, so a rerun is a no-op.
+// devGrant is the account dev's demo money is granted from: the demo
+// users' balances are real ledger balances, but no chain holds them.
+func devGrant(asset string) string { return "platform:" + asset + ":dev-grant" }
+
 func seedDemo(ctx context.Context, l *ledger.Engine) error {
 	head, err := l.Head(ctx)
 	if err != nil || head.Size > 0 {
@@ -163,6 +175,9 @@ func seedDemo(ctx context.Context, l *ledger.Engine) error {
 		}
 		for _, acc := range []chengdui.Account{
 			{ID: "platform:" + a.Code + ":chain", Asset: a.Code, Metadata: map[string]string{"role": "on-chain holdings"}},
+			// Dev's demo money comes from here, not from a chain: what the
+			// chain accounts hold must be on chain (chengdui reconcile).
+			{ID: devGrant(a.Code), Asset: a.Code, Metadata: map[string]string{"role": "dev demo money, on no chain"}},
 			{ID: "platform:" + a.Code + ":inventory", Asset: a.Code, Metadata: map[string]string{"role": "conversion inventory"}},
 			{ID: "platform:" + a.Code + ":revenue", Asset: a.Code, Metadata: map[string]string{"role": "fees"}},
 			{ID: "user:alice:" + a.Code, Asset: a.Code, Flags: chengdui.DebitsMustNotExceedCredits},
@@ -181,13 +196,13 @@ func seedDemo(ctx context.Context, l *ledger.Engine) error {
 		return a
 	}
 	steps := [][]chengdui.Transfer{
-		{{ID: "demo:deposit:btc", DebitAccountID: "platform:BTC:chain", CreditAccountID: "user:alice:BTC", Amount: amount("0.5", 8), Code: 1,
-			Metadata: map[string]string{"kind": "deposit", "txid": "demo"}}},
-		{{ID: "demo:deposit:usdt", DebitAccountID: "platform:USDT-ERC20:chain", CreditAccountID: "user:alice:USDT-ERC20", Amount: amount("1000", 6), Code: 1,
-			Metadata: map[string]string{"kind": "deposit"}}},
-		{{ID: "demo:deposit:eth", DebitAccountID: "platform:ETH:chain", CreditAccountID: "user:alice:ETH", Amount: amount("1.000000000000000001", 18), Code: 1,
-			Metadata: map[string]string{"kind": "deposit"}}},
-		{{ID: "demo:inventory:cny", DebitAccountID: "platform:CNY:chain", CreditAccountID: "platform:CNY:inventory", Amount: amount("100000", 2), Code: 2,
+		{{ID: "demo:deposit:btc", DebitAccountID: devGrant("BTC"), CreditAccountID: "user:alice:BTC", Amount: amount("0.5", 8), Code: 1,
+			Metadata: map[string]string{"kind": "dev grant"}}},
+		{{ID: "demo:deposit:usdt", DebitAccountID: devGrant("USDT-ERC20"), CreditAccountID: "user:alice:USDT-ERC20", Amount: amount("1000", 6), Code: 1,
+			Metadata: map[string]string{"kind": "dev grant"}}},
+		{{ID: "demo:deposit:eth", DebitAccountID: devGrant("ETH"), CreditAccountID: "user:alice:ETH", Amount: amount("1.000000000000000001", 18), Code: 1,
+			Metadata: map[string]string{"kind": "dev grant"}}},
+		{{ID: "demo:inventory:cny", DebitAccountID: devGrant("CNY"), CreditAccountID: "platform:CNY:inventory", Amount: amount("100000", 2), Code: 2,
 			Metadata: map[string]string{"kind": "inventory funding"}}},
 		// Alice pays the teahouse 100 USDT: a hold, then posted.
 		{{ID: "demo:invoice-1:hold", DebitAccountID: "user:alice:USDT-ERC20", CreditAccountID: "merchant:teahouse:USDT-ERC20", Amount: amount("100", 6),
@@ -222,6 +237,11 @@ const devFeeBps = 100
 // given dev's chains as they are made, by data directory, so a test can
 // pay from outside the platform (sign router payments).
 var devStarted func(dataDir string, evm *devChain, btc *devBitcoin)
+
+// devWired, set by tests only (in an init), is called once dev serves,
+// with its chains and a client of its sandbox bank (what `chengdui
+// reconcile` reads).
+var devWired func(dataDir string, cs *chainsSetup, bank *sandbox.Client)
 
 // devPolicies are dev's confirmation depths: a BTC deposit is credited at
 // 2 confirmations (4 s at the default block time), EVM deposits at 3.

@@ -140,6 +140,10 @@ type greenfield struct {
 	url   string
 	key   string
 	store string
+	// owner is the merchant's session; otp gives the TOTP code of a step
+	// (0 was spent making the key).
+	owner *devSession
+	otp   func(step int) string
 }
 
 func (g *greenfield) do(method, path, body string, v any) int {
@@ -253,7 +257,7 @@ func merchantAPI(t testing.TB, dev *server) *greenfield {
 		Key string `json:"api_key"`
 	}
 	require.NoError(t, json.Unmarshal(body, &key))
-	return &greenfield{t: t, url: dev.URL, key: key.Key, store: store}
+	return &greenfield{t: t, url: dev.URL, key: key.Key, store: store, owner: s, otp: code}
 }
 
 // outsideWallet is an EVM wallet no platform key owns.

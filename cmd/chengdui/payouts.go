@@ -26,6 +26,7 @@ import (
 type devPayouts struct {
 	Service *payout.Service
 	BankURL string
+	Bank    *sandbox.Client // the platform's client of the bank
 	stop    []func()
 }
 
@@ -63,6 +64,7 @@ func startDevPayouts(ctx context.Context, db database, eng *ledger.Engine, withd
 		return nil, err
 	}
 	client := sandbox.NewClient(d.BankURL, key, &nethttp.Client{Timeout: 10 * time.Second})
+	d.Bank = client
 	rails := map[string]rail.Rail{}
 	for _, c := range client.Currencies() {
 		rails[c] = client
