@@ -7,6 +7,7 @@ import (
 	nethttp "net/http"
 
 	"chengdui"
+	"chengdui/refund"
 )
 
 // statusByCode is the one place error codes become HTTP statuses. Codes
@@ -37,6 +38,7 @@ var statusByCode = map[string]int{
 	chengdui.EExceedsDebits:        nethttp.StatusUnprocessableEntity,
 	chengdui.EExceedsPendingAmount: nethttp.StatusUnprocessableEntity,
 	chengdui.EOverflow:             nethttp.StatusUnprocessableEntity,
+	refund.EExceedsPaid:            nethttp.StatusUnprocessableEntity,
 
 	chengdui.EUnauthorized:         nethttp.StatusUnauthorized,
 	codeForbidden:                  nethttp.StatusForbidden,
