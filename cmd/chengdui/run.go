@@ -69,12 +69,14 @@ func printUsage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "chengdui — crypto payment acceptance and settlement (承兑)")
 	fmt.Fprintln(w, "\nUsage: chengdui <command> [flags]\n\nCommands:")
 	names := make([]string, 0, len(cmds))
+	width := 0
 	for n := range cmds {
 		names = append(names, n)
+		width = max(width, len(n))
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-*s %s\n", width, n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'chengdui <command> --help' for a command's flags.")
 }
