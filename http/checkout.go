@@ -142,10 +142,24 @@ var coMessages = map[string]coText{
 // T returns a message in l. An unknown or untranslated key is an error, so
 // that a template's typo fails the render (and the tests) instead of
 // showing nothing.
-func (l coLang) T(key string) (string, error) {
-	m, ok := coMessages[key]
+func (l coLang) T(key string) (string, error) { return message(coMessages, "checkout", l, key) }
+
+// F formats a message in l.
+func (l coLang) F(key string, args ...any) (string, error) {
+	return formatMessage(coMessages, "checkout", l, key, args)
+}
+
+// t is F for code that knows its keys exist.
+func (l coLang) t(key string, args ...any) string {
+	return mustMessage(coMessages, "checkout", l, key, args)
+}
+
+// message is a page's message in a language; a key missing in either
+// language fails the render.
+func message(catalog map[string]coText, page string, l coLang, key string) (string, error) {
+	m, ok := catalog[key]
 	if !ok || m.en == "" || m.zh == "" {
-		return "", fmt.Errorf("checkout: no message %q in every language", key)
+		return "", fmt.Errorf("%s: no message %q in every language", page, key)
 	}
 	if l == coZH {
 		return m.zh, nil
@@ -153,20 +167,21 @@ func (l coLang) T(key string) (string, error) {
 	return m.en, nil
 }
 
-// F formats a message in l.
-func (l coLang) F(key string, args ...any) (string, error) {
-	f, err := l.T(key)
+// formatMessage is message formatted with args.
+func formatMessage(catalog map[string]coText, page string, l coLang, key string, args []any) (string, error) {
+	f, err := message(catalog, page, l, key)
 	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf(f, args...), nil
 }
 
-// t is T for code that knows its keys exist.
-func (l coLang) t(key string, args ...any) string {
-	s, err := l.F(key, args...)
+// mustMessage is formatMessage for keys the code names: a missing one is
+// a bug the tests catch.
+func mustMessage(catalog map[string]coText, page string, l coLang, key string, args []any) string {
+	s, err := formatMessage(catalog, page, l, key, args)
 	if err != nil {
-		panic(err) // a key missing from coMessages: a bug the tests catch
+		panic(err)
 	}
 	return s
 }

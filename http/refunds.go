@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	nethttp "net/http"
 	"net/url"
 	"strings"
@@ -358,31 +357,16 @@ type rfLang struct{ coLang }
 
 // T returns a message in the language; an unknown key fails the render.
 func (l rfLang) T(key string) (string, error) {
-	m, ok := rfMessages[key]
-	if !ok || m.en == "" || m.zh == "" {
-		return "", fmt.Errorf("refund page: no message %q in every language", key)
-	}
-	if l.coLang == coZH {
-		return m.zh, nil
-	}
-	return m.en, nil
+	return message(rfMessages, "refund page", l.coLang, key)
 }
 
 // F formats a message in the language.
 func (l rfLang) F(key string, args ...any) (string, error) {
-	f, err := l.T(key)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf(f, args...), nil
+	return formatMessage(rfMessages, "refund page", l.coLang, key, args)
 }
 
 func (l rfLang) t(key string, args ...any) string {
-	s, err := l.F(key, args...)
-	if err != nil {
-		panic(err) // a key missing from rfMessages: a bug the tests catch
-	}
-	return s
+	return mustMessage(rfMessages, "refund page", l.coLang, key, args)
 }
 
 // rfPage is the refund template's data. It has the fields checkout-head

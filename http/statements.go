@@ -85,14 +85,18 @@ func (s *Server) handleSettlements(w nethttp.ResponseWriter, r *nethttp.Request)
 		return
 	}
 	q := r.URL.Query()
-	from, to, err := statement.ParsePeriod(q.Get("from"), q.Get("to"), s.cfg.Now())
-	if err != nil {
-		nativeError(w, r, err)
+	var bad []invoice.FieldError
+	for _, name := range []string{"from", "to"} {
+		if len(q[name]) > 1 {
+			bad = append(bad, invoice.FieldError{Field: name, Message: "is given more than once"})
+		}
+	}
+	if len(bad) > 0 {
+		nativeError(w, r, &invoice.ValidationError{Fields: bad})
 		return
 	}
-	st, err := statement.Build(r.Context(), s.statementSource(), k.StoreID, from, to)
-	if err != nil {
-		Error(w, r, err)
+	st, ok := s.periodStatement(w, r, k.StoreID)
+	if !ok {
 		return
 	}
 	out := settlementsJSON{StoreID: k.StoreID, From: st.From.UTC(), To: st.To.UTC(), Data: st.Settlements()}
@@ -101,6 +105,24 @@ func (s *Server) handleSettlements(w nethttp.ResponseWriter, r *nethttp.Request)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, nethttp.StatusOK, out)
+}
+
+// periodStatement builds a store's statement of the request's period
+// (?from= and ?to=, statement.ParsePeriod), answering the error itself
+// when it cannot.
+func (s *Server) periodStatement(w nethttp.ResponseWriter, r *nethttp.Request, storeID string) (statement.Statement, bool) {
+	q := r.URL.Query()
+	from, to, err := statement.ParsePeriod(q.Get("from"), q.Get("to"), s.cfg.Now())
+	if err != nil {
+		nativeError(w, r, err)
+		return statement.Statement{}, false
+	}
+	st, err := statement.Build(r.Context(), s.statementSource(), storeID, from, to)
+	if err != nil {
+		Error(w, r, err)
+		return statement.Statement{}, false
+	}
+	return st, true
 }
 
 // handleStatement answers a store's statement of a period: ?from= and
@@ -129,14 +151,8 @@ func (s *Server) handleStatement(w nethttp.ResponseWriter, r *nethttp.Request) {
 		nativeError(w, r, &invoice.ValidationError{Fields: bad})
 		return
 	}
-	from, to, err := statement.ParsePeriod(q.Get("from"), q.Get("to"), s.cfg.Now())
-	if err != nil {
-		nativeError(w, r, err)
-		return
-	}
-	st, err := statement.Build(r.Context(), s.statementSource(), k.StoreID, from, to)
-	if err != nil {
-		Error(w, r, err)
+	st, ok := s.periodStatement(w, r, k.StoreID)
+	if !ok {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
