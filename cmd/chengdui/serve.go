@@ -14,6 +14,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"chengdui/invoice"
+	"chengdui/ledger"
+	"chengdui/payout"
+	"chengdui/withdraw"
 )
 
 // serveConfig is the production configuration. Sources, lowest precedence
@@ -49,6 +52,11 @@ type serveConfig struct {
 	// AllowPrivateWebhooks lets webhooks call loopback and private
 	// addresses (a shop on the same network); off by default (SSRF).
 	AllowPrivateWebhooks bool `yaml:"allow_private_webhooks"`
+	// SettlementChangeDelay is how long a store's new payout destination
+	// waits before it takes effect (default 24h).
+	SettlementChangeDelay time.Duration `yaml:"settlement_change_delay"`
+	// Payouts configures stores' payouts (servepayouts.go); none without.
+	Payouts *payoutsConfig `yaml:"payouts"`
 }
 
 // serveConfigHelp is the config file's reference, printed by serve --help.
@@ -64,6 +72,21 @@ Config file (YAML; unknown keys are refused; env and flags override it):
   fee_bps: 100                  # conversion fee, hundredths of a percent (1 %)
   public_url: https://pay.example.com  # checkout links; default: the request's host
   allow_private_webhooks: false # true lets webhooks reach loopback/private addresses
+  settlement_change_delay: 24h  # a store's new payout destination takes effect after it
+
+Payouts: stores' balances paid out (API, daily or instant settlement). EUR
+goes out as SEPA pain.001.001.09 files for the bank (upload them by EBICS or
+the bank's portal); crypto payouts need a hot wallet, which serve has not.
+  payouts:
+    approval_above: {EUR: "10000.00", CNY: "50000.00"}  # a second operator
+                                # (chengdui payout approve) above these
+    sepa:
+      dir: /var/lib/chengdui/sepa   # one file per flush
+      debtor_name: Example Payments Ltd
+      iban: DE89370400440532013000  # the account payouts are paid from
+      bic: COBADEFFXXX              # optional
+      flush_every: 1h               # how often queued payouts are written
+      execution_days: 0             # requested execution date: flush day + N
 
 Chains: serve is watch-only. It credits deposits to users' addresses,
 derived from the xpubs; it holds no seed and sends nothing (no withdrawals,
@@ -181,6 +204,14 @@ func loadServeConfig(e *env, args []string) (serveConfig, error) {
 	if cfg.Rates != "exchanges" && cfg.Rates != "fixed" {
 		return cfg, usagef("rates %q: use exchanges or fixed", cfg.Rates)
 	}
+	if cfg.SettlementChangeDelay < 0 {
+		return cfg, usagef("settlement_change_delay %s: give a duration, 0 or more (24h by default)", cfg.SettlementChangeDelay)
+	}
+	if cfg.Payouts != nil {
+		if err := cfg.Payouts.check(); err != nil {
+			return cfg, err
+		}
+	}
 	if cfg.MaxBatch < 1 || cfg.MaxBatch > 1<<16 {
 		return cfg, usagef("max_batch %d: use 1 to 65536", cfg.MaxBatch)
 	}
@@ -208,7 +239,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	app := appConfig{Addr: cfg.Addr, DSN: cfg.DB, MaxBatch: cfg.MaxBatch,
 		ShutdownTimeout: cfg.ShutdownTimeout, AutoMigrate: cfg.AutoMigrate, Wallet: ws,
 		PublicURL: cfg.PublicURL, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, FeeBps: cfg.FeeBps,
-		Ready: func(base string) { fmt.Fprintf(e.stdout, "chengdui listening on %s\n", base) }}
+		SettlementDelay: cfg.SettlementChangeDelay,
+		Ready:           func(base string) { fmt.Fprintf(e.stdout, "chengdui listening on %s\n", base) }}
+	if cfg.Payouts != nil {
+		pc := *cfg.Payouts
+		app.Payouts = func(ctx context.Context, db database, eng *ledger.Engine, withdrawals *withdraw.Service) (*payout.Service, func(), error) {
+			return startServePayouts(ctx, pc, db, eng, withdrawals, log)
+		}
+	}
 	if ws != nil {
 		app.Rates = func(ctx context.Context) (invoice.Quoter, func(), error) {
 			if cfg.Rates == "fixed" {
