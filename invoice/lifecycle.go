@@ -112,6 +112,12 @@ func evaluate(inv Invoice, pays []Payment, fresh, confirmed map[string]bool, now
 		case full:
 			c.inv.Status, c.inv.Additional = Processing, overOrNone(over)
 			add(EventProcessing, eventData{"overPaid": over})
+			if !now.Before(inv.MonitoringUntil) {
+				// Seen only once the monitoring window had ended: it can
+				// no longer settle, as a Processing invoice past it.
+				c.inv.Status, c.inv.Additional = Invalid, None
+				add(EventInvalid, eventData{"manuallyMarked": false})
+			}
 		case expired:
 			c.inv.Status = Expired
 			c.inv.Additional = None

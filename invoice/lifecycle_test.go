@@ -90,6 +90,8 @@ func TestEvaluate(t *testing.T) {
 			status: Invalid, additional: AddInvalid, events: []string{EventInvalid}},
 		{name: "unconfirmed past monitoring", inv: func(i *Invoice) { i.Status = Processing }, pays: []Payment{pay("a", "BTC", 23148, PaymentProcessing)},
 			now: t0.Add(48 * time.Hour), status: Invalid, additional: None, events: []string{EventInvalid}},
+		{name: "paid in full, first seen past monitoring", pays: []Payment{pay("a", "BTC", 23148, PaymentProcessing)}, fresh: set("a"),
+			now: t0.Add(48 * time.Hour), status: Invalid, additional: None, events: []string{EventReceivedPayment, EventProcessing, EventInvalid}},
 		{name: "invalid payment counts nothing", pays: []Payment{pay("a", "BTC", 23148, PaymentInvalid)}, now: t0, status: New, additional: None, events: []string{}},
 		{name: "top-up: any payment pays in full", inv: func(i *Invoice) { i.TopUp, i.Amount = true, chengdui.Amount{} },
 			pays: []Payment{pay("a", "BTC", 1, PaymentSettled)}, fresh: set("a"), ok: set("a"), now: t0,
