@@ -113,6 +113,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			if bankURL != "" {
 				fmt.Fprintf(e.stdout, "  Bank:         sandbox bank at %s (fiat payouts: POST %s/api/v1/stores/{storeId}/payouts)\n", bankURL, base)
 				fmt.Fprintf(e.stdout, "  Settlement:   PUT %s/api/v1/stores/{storeId}/settlement (splits, daily/instant payouts; changes apply at once in dev)\n", base)
+				fmt.Fprintf(e.stdout, "  Approvals:    payouts above 10,000 CNY wait for a second operator: chengdui payout approve --data-dir %s --operator NAME ID\n", *dataDir)
 			}
 			if demoInvoice != "" {
 				fmt.Fprintf(e.stdout, "  Checkout:     %s/i/%s  (a demo invoice of CNY 88.00: pay from the demo payer's balance or on chain)\n", base, demoInvoice)

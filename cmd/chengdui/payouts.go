@@ -69,7 +69,7 @@ func startDevPayouts(ctx context.Context, db database, eng *ledger.Engine, withd
 	for _, c := range client.Currencies() {
 		rails[c] = client
 	}
-	pcfg := payout.Config{Store: store, Ledger: eng, Assets: assets, Rails: rails, Log: log}
+	pcfg := payout.Config{Store: store, Ledger: eng, Assets: assets, Rails: rails, Log: log, ApprovalAbove: devApprovalAbove()}
 	var chain *payout.ChainSender
 	if withdrawals != nil {
 		// Crypto payouts go out through the chains' payers, batched.
@@ -122,6 +122,21 @@ func startDevPayouts(ctx context.Context, db database, eng *ledger.Engine, withd
 	}()
 	d.stop = append(d.stop, func() { cancel(); <-done }, func() { srv.Close() })
 	return d, nil
+}
+
+// devApprovalAbove are dev's second-operator thresholds: a payout above
+// them waits for `chengdui payout approve` by an operator who did not
+// create it.
+func devApprovalAbove() map[string]chengdui.Amount {
+	out := map[string]chengdui.Amount{}
+	for asset, v := range map[string]struct {
+		amount string
+		dec    uint8
+	}{"CNY": {"10000", 2}, "USD": {"1500", 2}, "EUR": {"1500", 2}, "BTC": {"0.1", 8}, "ETH": {"1", 18},
+		"USDT-ERC20": {"1500", 6}, "USDC-ERC20": {"1500", 6}} {
+		out[asset], _ = chengdui.ParseDecimal(v.amount, v.dec) // fixed literals
+	}
+	return out
 }
 
 // startBank serves the bank on a free loopback port.
