@@ -37,7 +37,9 @@ type Kind string
 // The kinds of lines.
 const (
 	// KindConversion: an invoice payment converted into the statement's
-	// asset (settle's proceeds leg).
+	// asset (settle's proceeds leg), or a split's share of one converted
+	// into another settlement asset (its Payment's asset and amount are
+	// the invoice-currency share it was converted from).
 	KindConversion Kind = "conversion"
 	// KindPayment: an invoice payment credited in the asset paid (a store
 	// that keeps it, or no settler).
@@ -402,6 +404,16 @@ func classify(ctx context.Context, src Source, t chengdui.Transfer, account stri
 			p, err := conversion(ctx, src, t, decimals)
 			if err != nil {
 				return Line{}, err
+			}
+			l.Payment = p
+		case t.Code == settle.CodeSplit:
+			// A split's share of a payment's proceeds, converted from the
+			// invoice currency (value_asset, value) at the current rate.
+			l.Kind = KindConversion
+			p := &Payment{Asset: md["value_asset"], Decimals: decimals[md["value_asset"]], Rate: md["rate"], Net: t.Amount, Gross: t.Amount}
+			p.identify(md)
+			if v, err := chengdui.ParseUnits(md["value"]); err == nil {
+				p.Amount = v
 			}
 			l.Payment = p
 		case t.Code == settle.CodeKeepStore && isLeg(t.ID, "store"):

@@ -513,3 +513,30 @@ func TestStatementSettlements(t *testing.T) {
 	require.True(t, ss[1].Payment.FromBalance)
 	require.Empty(t, statement.Statement{}.Settlements())
 }
+
+// TestStatementSplitShare: a split's share of a payment, credited in
+// another settlement asset (settle.CodeSplit), is a conversion line whose
+// payment names the invoice and the invoice-currency share it came from.
+func TestStatementSplitShare(t *testing.T) {
+	e := setup(t)
+	e.account(t, "platform:USDC-ERC20:capital", "USDC-ERC20", 0)
+	e.account(t, settle.Inventory("USDC-ERC20"), "USDC-ERC20", 0)
+	e.account(t, invoice.StoreAccount(e.StoreID, "USDC-ERC20"), "USDC-ERC20", chengdui.DebitsMustNotExceedCredits)
+	t0 := time.Now().UTC().Add(-time.Second)
+	e.transfer(t, chengdui.Transfer{ID: "cv:inv1:abc:split-USDC-ERC20", DebitAccountID: settle.Inventory("USDC-ERC20"),
+		CreditAccountID: invoice.StoreAccount(e.StoreID, "USDC-ERC20"), Amount: units(t, "3", 6), Code: settle.CodeSplit,
+		Metadata: map[string]string{"invoice": "inv1", "payment": "evm:1337:0xab:1", "rate": "7.20", "value": "2160", "value_asset": "CNY",
+			"store": e.StoreID, "parts": "CNY=5040,USDC-ERC20=3000000"}})
+	st := e.build(t, e.StoreID, t0, time.Now().UTC().Add(time.Second))
+	ss := st.Settlements()
+	require.Len(t, ss, 1)
+	s := ss[0]
+	require.Equal(t, "USDC-ERC20", s.Asset)
+	require.Equal(t, statement.KindConversion, s.Kind)
+	require.Equal(t, "inv1", s.Payment.InvoiceID)
+	require.Equal(t, "CNY", s.Payment.Asset)
+	require.Equal(t, "2160", s.Payment.Amount.String(), "the 21.60 CNY share converted")
+	require.Equal(t, "3000000", s.Payment.Net.String())
+	require.Equal(t, s.Payment.Net, s.Payment.Gross)
+	require.Equal(t, "7.20", s.Payment.Rate)
+}
