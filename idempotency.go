@@ -31,4 +31,11 @@ type IdempotencyStore interface {
 	// ReleaseIdempotent forgets a reserved key that was not completed (the
 	// request failed before it changed anything), so it can be retried.
 	ReleaseIdempotent(ctx context.Context, scope, key string) error
+	// TakeOverIdempotent gives a reservation left behind (its request's
+	// process stopped before completing or releasing it) to a retry: if
+	// the key is still reserved, uncompleted, at reservedAt, its time
+	// becomes now and taken is true; otherwise (completed, released, or
+	// taken over by another retry first) nothing changes. A compare-and-
+	// set, so that of several retries one runs.
+	TakeOverIdempotent(ctx context.Context, scope, key string, reservedAt, now time.Time) (taken bool, err error)
 }

@@ -7,12 +7,19 @@ import (
 	"encoding/hex"
 	"log/slog"
 	nethttp "net/http"
+	"time"
 
 	"chengdui"
 )
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
 const maxIdempotencyKey = 255
+
+// idempotencyStale is how long a key may stay reserved by a request that
+// neither completed nor released it before a retry takes it over: the
+// process serving it stopped (no request runs this long; the handlers'
+// work takes milliseconds).
+const idempotencyStale = 2 * time.Minute
 
 // idempotent runs a POST handler at most once per Idempotency-Key.
 //
@@ -27,7 +34,13 @@ const maxIdempotencyKey = 255
 //   - the same key and request again replays the stored answer, with
 //     "Idempotent-Replayed: true";
 //   - the same key with another request is 409 "id_conflict";
-//   - a key whose first request is still running is 409 "conflict".
+//   - a key whose first request is still running is 409 "conflict";
+//   - a key reserved longer than idempotencyStale ago and never answered
+//     (its process stopped mid-request) is taken over by the retry, which
+//     runs fn: the services behind these routes are idempotent by the
+//     request's own ids (payouts, withdrawals, payments, refunds), so a
+//     request that took effect before the crash answers the same; an
+//     invoice or webhook created just before a crash may exist twice.
 //
 // A key longer than 255 bytes or with control characters is 400.
 func (s *Server) idempotent(w nethttp.ResponseWriter, r *nethttp.Request, principal string, fn func(w nethttp.ResponseWriter, body []byte)) {
@@ -63,12 +76,26 @@ func (s *Server) idempotent(w nethttp.ResponseWriter, r *nethttp.Request, princi
 		switch {
 		case stored.RequestHash != hash:
 			Error(w, r, chengdui.Errorf(chengdui.EIDConflict, "this Idempotency-Key was used with another request; use a new key for a new request"))
+		case stored.Status == 0 && s.cfg.Now().Sub(stored.CreatedAt) >= idempotencyStale:
+			taken, err := store.TakeOverIdempotent(ctx, scope, key, stored.CreatedAt, s.cfg.Now().UTC())
+			if err != nil {
+				Error(w, r, err)
+				return
+			}
+			if taken {
+				s.log.WarnContext(ctx, "idempotency key left reserved by a stopped request; this retry runs it", slog.String("scope", scope))
+				created = true
+				break
+			}
+			Error(w, r, chengdui.Errorf(chengdui.EConflict, "a request with this Idempotency-Key is still in progress; retry later"))
 		case stored.Status == 0:
 			Error(w, r, chengdui.Errorf(chengdui.EConflict, "a request with this Idempotency-Key is still in progress; retry later"))
 		default:
 			replay(w, stored)
 		}
-		return
+		if !created {
+			return
+		}
 	}
 
 	done := false

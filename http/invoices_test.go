@@ -589,6 +589,23 @@ func TestIdempotencyInFlight(t *testing.T) {
 	got, err := m.Invoices.Get(context.Background(), m.StoreID, inv.ID)
 	require.NoError(t, err)
 	require.Equal(t, invoice.New, got.Status, "not run")
+
+	// A reservation left by a process that stopped mid-request (reserved
+	// longer ago than any request runs) is taken over by the retry, which
+	// runs; the next retry replays its answer.
+	_, created, err = m.DB.ReserveIdempotent(context.Background(), chengdui.Idempotent{Scope: "store:" + m.StoreID + " POST /api/v1/invoices/{invoiceId}/status",
+		Key: "k2", RequestHash: h, CreatedAt: time.Now().Add(-3 * time.Minute)})
+	require.NoError(t, err)
+	require.True(t, created)
+	status, _, b = m.do(t, "POST", path, key, body, "Idempotency-Key", "k2")
+	require.Equal(t, 200, status, "%s", b)
+	got, err = m.Invoices.Get(context.Background(), m.StoreID, inv.ID)
+	require.NoError(t, err)
+	require.Equal(t, invoice.Settled, got.Status, "run by the retry")
+	status, hdr, again := m.do(t, "POST", path, key, body, "Idempotency-Key", "k2")
+	require.Equal(t, 200, status)
+	require.Equal(t, "true", hdr.Get("Idempotent-Replayed"))
+	require.Equal(t, string(b), string(again))
 }
 
 // requestHash is how the server identifies a request for its

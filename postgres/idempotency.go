@@ -72,6 +72,16 @@ func (d *DB) ReleaseIdempotent(ctx context.Context, scope, key string) error {
 	return err
 }
 
+// TakeOverIdempotent implements chengdui.IdempotencyStore.
+func (d *DB) TakeOverIdempotent(ctx context.Context, scope, key string, reservedAt, now time.Time) (bool, error) {
+	tag, err := d.pool.Exec(ctx, `UPDATE idempotency_keys SET created_at = $1 WHERE scope = $2 AND key = $3 AND status = 0 AND created_at = $4`,
+		now.UnixMicro(), scope, key, reservedAt.UnixMicro())
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 func scanIdempotent(r pgx.Row) (chengdui.Idempotent, error) {
 	var i chengdui.Idempotent
 	var created int64

@@ -76,6 +76,17 @@ func (d *DB) ReleaseIdempotent(ctx context.Context, scope, key string) error {
 	return err
 }
 
+// TakeOverIdempotent implements chengdui.IdempotencyStore.
+func (d *DB) TakeOverIdempotent(ctx context.Context, scope, key string, reservedAt, now time.Time) (bool, error) {
+	res, err := d.write.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND key = ? AND status = 0 AND created_at = ?`,
+		now.UnixMicro(), scope, key, reservedAt.UnixMicro())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 func scanIdempotent(r scanner) (chengdui.Idempotent, error) {
 	var i chengdui.Idempotent
 	var created int64

@@ -18,6 +18,7 @@ func RunIdempotency(t *testing.T, f func(t testing.TB) chengdui.IdempotencyStore
 	t.Run("Reserve", func(t *testing.T) { testIdemReserve(t, f(t)) })
 	t.Run("Complete", func(t *testing.T) { testIdemComplete(t, f(t)) })
 	t.Run("Release", func(t *testing.T) { testIdemRelease(t, f(t)) })
+	t.Run("TakeOver", func(t *testing.T) { testIdemTakeOver(t, f(t)) })
 	t.Run("Refusals", func(t *testing.T) { testIdemRefusals(t, f(t)) })
 	t.Run("Concurrency", func(t *testing.T) { testIdemConcurrency(t, f(t)) })
 }
@@ -104,6 +105,31 @@ func testIdemRelease(t *testing.T, s chengdui.IdempotencyStore) {
 	require.Equal(t, `{"ok":true}`, string(got.Body))
 
 	require.NoError(t, s.ReleaseIdempotent(ctx, "scope", "unknown"))
+}
+
+// testIdemTakeOver: a reservation left behind is taken over once, by the
+// retry that read it; a completed or released key, or one taken over
+// already, is not.
+func testIdemTakeOver(t *testing.T, s chengdui.IdempotencyStore) {
+	ctx := context.Background()
+	r := mustReserve(t, s, idemKey("scope", "key-1", "aa11"), true)
+	later := r.CreatedAt.Add(10 * time.Minute)
+	taken, err := s.TakeOverIdempotent(ctx, r.Scope, r.Key, r.CreatedAt, later)
+	require.NoError(t, err)
+	require.True(t, taken)
+	got := mustReserve(t, s, idemKey("scope", "key-1", "aa11"), false)
+	require.True(t, got.CreatedAt.Equal(later))
+	require.Zero(t, got.Status)
+	taken, err = s.TakeOverIdempotent(ctx, r.Scope, r.Key, r.CreatedAt, later.Add(time.Minute))
+	require.NoError(t, err)
+	require.False(t, taken, "a second retry that read the old reservation loses")
+	require.NoError(t, s.CompleteIdempotent(ctx, r.Scope, r.Key, 201, []byte(`{}`)))
+	taken, err = s.TakeOverIdempotent(ctx, r.Scope, r.Key, later, later.Add(time.Minute))
+	require.NoError(t, err)
+	require.False(t, taken, "a completed key is not taken over")
+	taken, err = s.TakeOverIdempotent(ctx, "scope", "unknown", later, later)
+	require.NoError(t, err)
+	require.False(t, taken)
 }
 
 func testIdemRefusals(t *testing.T, s chengdui.IdempotencyStore) {
