@@ -9,6 +9,7 @@ import (
 	"chengdui"
 	"chengdui/ledger"
 	"chengdui/payout"
+	"chengdui/rail"
 )
 
 // payoutCommands is the operator's payout dispatch table: the second
@@ -19,6 +20,7 @@ func payoutCommands() map[string]command {
 		"list":    {"list payouts: list [--state AwaitingApproval] [--store ID] [--limit N]", runPayoutList},
 		"approve": {"approve a payout awaiting approval: approve --operator NAME PAYOUT_ID", runPayoutApprove},
 		"cancel":  {"cancel a payout not yet sent and release its hold: cancel --operator NAME PAYOUT_ID", runPayoutCancel},
+		"report":  {"apply what the bank reported of a payout sent as a file (SEPA): report --status completed|failed|returned [--bank-ref R] [--reason T] PAYOUT_ID", runPayoutReport},
 	}
 }
 
@@ -84,6 +86,50 @@ func runPayoutApprove(ctx context.Context, e *env, args []string) error {
 
 func runPayoutCancel(ctx context.Context, e *env, args []string) error {
 	return payoutChange(ctx, e, args, "cancel", func(s *payout.Service, id, op string) (payout.Payout, error) { return s.Cancel(ctx, id, op) })
+}
+
+// runPayoutReport applies a bank's report of a payout that left as a file
+// (SEPA: the bank's statement or payment status report names it by its
+// end-to-end id, the payout id): completed posts the hold, failed voids
+// it, returned gives the store the amount back. What a rail reports by
+// itself (the sandbox bank's callbacks) needs no operator.
+func runPayoutReport(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "payout report", "payout report --status completed|failed|returned [--bank-ref REF] [--reason TEXT] --operator NAME PAYOUT_ID")
+	var sf storeFlags
+	sf.register(fs)
+	op := fs.String("operator", e.getenv("CHENGDUI_OPERATOR"), "who you are, logged with the change (default $CHENGDUI_OPERATOR)")
+	status := fs.String("status", "", "what the bank reported: completed, failed or returned")
+	ref := fs.String("bank-ref", "", "the bank's reference of the payment, if it gave one")
+	reason := fs.String("reason", "", "the bank's reason of a failure or return")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("payout report: give one payout id (the end-to-end id in the bank's report)")
+	}
+	if *op == "" {
+		return usagef("payout report: say who you are with --operator NAME (or CHENGDUI_OPERATOR)")
+	}
+	st := rail.Status(*status)
+	if st != rail.Completed && st != rail.Failed && st != rail.Returned {
+		return usagef("payout report: --status %q: give completed, failed or returned", *status)
+	}
+	return withPayouts(ctx, &sf, e, func(s *payout.Service, db database) error {
+		p, err := s.Get(ctx, fs.Arg(0))
+		if err != nil {
+			return cliError(err)
+		}
+		if p.Method != payout.Bank {
+			return usagef("payout report: %s is paid on chain; its payer reports it", p.ID)
+		}
+		e.log.Info("bank report applied by an operator", "payout", p.ID, "status", st, "operator", *op)
+		p, err = s.Apply(ctx, rail.Update{OrderID: p.ID, Status: st, BankRef: *ref, Reason: *reason, At: time.Now().UTC()})
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(e.stdout, "%s %s: %s %s, %s\n", p.ID, p.State, chengdui.FormatDecimal(p.Amount, assetDecimals(ctx, db, p.Asset)), p.Asset, p.StoreID)
+		return nil
+	})
 }
 
 // payoutChange runs approve or cancel on one payout by an operator.
