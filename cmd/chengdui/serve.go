@@ -76,7 +76,8 @@ Config file (YAML; unknown keys are refused; env and flags override it):
 
 Payouts: stores' balances paid out (API, daily or instant settlement). EUR
 goes out as SEPA pain.001.001.09 files for the bank (upload them by EBICS or
-the bank's portal); crypto payouts need a hot wallet, which serve has not.
+the bank's portal; apply what the bank reports of each with 'chengdui payout
+report'); crypto payouts need a hot wallet, which serve has not.
   payouts:
     approval_above: {EUR: "10000.00", CNY: "50000.00"}  # a second operator
                                 # (chengdui payout approve) above these
