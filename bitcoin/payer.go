@@ -3,6 +3,9 @@ package bitcoin
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,6 +79,10 @@ type batch struct {
 	unsigned *Unsigned
 	signed   *wire.MsgTx
 	sentAt   time.Time
+	// replaces is the batch this one replaced (a fee bump), kept in
+	// memory until this one confirms: if the node never takes the
+	// replacement, the withdrawals go back to it.
+	replaces string
 }
 
 var _ withdraw.Payer = (*Payer)(nil)
@@ -165,10 +172,16 @@ func (p *Payer) Run(ctx context.Context) error {
 }
 
 // Tick follows sent withdrawals, then pays the pending ones, oldest
-// first and at most MaxBatch of them, in one transaction.
+// first and at most MaxBatch of them, in one transaction. A batch that
+// cannot be followed now (a node or storage error, an outcome function
+// that refuses for the moment) is logged and followed again next tick;
+// it holds back neither the other batches nor the pending withdrawals.
 func (p *Payer) Tick(ctx context.Context) error {
 	if err := p.follow(ctx); err != nil {
-		return err
+		if ctx.Err() != nil {
+			return err
+		}
+		p.cfg.Log.Error("following sent bitcoin batches; retried next tick", "err", err)
 	}
 	return p.pay(ctx)
 }
@@ -176,7 +189,9 @@ func (p *Payer) Tick(ctx context.Context) error {
 func (p *Payer) store() withdraw.Store { return p.cfg.Withdrawals.Store() }
 
 // follow completes the withdrawals of confirmed batches, requeues those of
-// transactions the node does not know, and bumps stuck batches.
+// transactions the node does not know (unless the money may have left
+// anyway), and bumps stuck batches. Each batch is followed on its own;
+// the first error is returned once all were tried.
 func (p *Payer) follow(ctx context.Context) error {
 	sent, err := p.store().Withdrawals(ctx, withdraw.Filter{Chain: p.cfg.Chain, Status: withdraw.Sent, Limit: 10000})
 	if err != nil {
@@ -190,48 +205,156 @@ func (p *Payer) follow(ctx context.Context) error {
 		}
 		byTx[w.TxID] = append(byTx[w.TxID], w)
 	}
+	var first error
 	for _, txid := range txids {
-		ws := byTx[txid]
-		h, err := chainhash.NewHashFromStr(txid)
-		if err != nil {
-			return chengdui.Errorf(chengdui.EInternal, "withdrawal %s: stored txid %q: %v", ws[0].ID, txid, err)
-		}
-		tx, conf, err := p.cfg.Node.Transaction(ctx, *h)
-		switch {
-		case chengdui.ErrorCode(err) == chengdui.ENotFound:
-			for _, w := range ws {
-				if err := p.cfg.Withdrawals.Requeue(ctx, w.ID); err != nil {
-					return err
-				}
-			}
-			if err := p.cfg.Coins.UnspendCoins(ctx, p.cfg.Chain, txid); err != nil {
+		if err := p.followTx(ctx, txid, byTx[txid]); err != nil {
+			if ctx.Err() != nil {
 				return err
 			}
-			p.forget(txid)
-			continue
-		case err != nil:
-			return err
-		}
-		if conf >= p.cfg.Confirmations {
-			fee, err := p.fee(ctx, tx, txid)
-			if err != nil {
-				return err
-			}
-			shares := splitFee(fee, len(ws))
-			for i, w := range ws {
-				if err := p.cfg.Withdrawals.Complete(ctx, w.ID, txid, chengdui.Amount{Lo: uint64(shares[i])}); err != nil {
-					return err
-				}
-			}
-			p.forget(txid)
-			continue
-		}
-		if conf == 0 {
-			if err := p.bumpIfStuck(ctx, txid, ws); err != nil {
-				p.cfg.Log.Warn("fee bump failed; will retry", "txid", txid, "err", err)
+			p.cfg.Log.Warn("bitcoin batch not followed; retried next tick", "txid", txid, "err", err)
+			if first == nil {
+				first = err
 			}
 		}
 	}
+	return first
+}
+
+// followTx follows one batch, ws being its withdrawals still Sent.
+func (p *Payer) followTx(ctx context.Context, txid string, ws []withdraw.Withdrawal) error {
+	h, err := chainhash.NewHashFromStr(txid)
+	if err != nil {
+		return chengdui.Errorf(chengdui.EInternal, "withdrawal %s: stored txid %q: %v", ws[0].ID, txid, err)
+	}
+	tx, conf, err := p.cfg.Node.Transaction(ctx, *h)
+	switch {
+	case chengdui.ErrorCode(err) == chengdui.ENotFound:
+		return p.lost(ctx, txid, ws)
+	case err != nil:
+		return err
+	}
+	if conf >= p.cfg.Confirmations {
+		fee, err := p.fee(ctx, tx, txid)
+		if err != nil {
+			return err
+		}
+		// The fee is shared by every withdrawal the batch pays, whatever
+		// their status: some may have completed in an earlier round whose
+		// outcome function failed for the others, and a share computed
+		// over fewer of them would differ from the one booked.
+		all, err := p.store().Withdrawals(ctx, withdraw.Filter{Chain: p.cfg.Chain, TxID: txid, Limit: 10000})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(all, func(a, b withdraw.Withdrawal) int { return strings.Compare(a.ID, b.ID) })
+		shares := splitFee(fee, len(all))
+		var first error
+		for i, w := range all {
+			if w.Status != withdraw.Sent {
+				continue
+			}
+			if err := p.cfg.Withdrawals.Complete(ctx, w.ID, txid, chengdui.Amount{Lo: uint64(shares[i])}); err != nil && first == nil {
+				first = err
+			}
+		}
+		if first != nil {
+			return first
+		}
+		p.forget(txid)
+		return nil
+	}
+	if conf == 0 {
+		if err := p.bumpIfStuck(ctx, txid, ws); err != nil {
+			p.cfg.Log.Warn("fee bump failed; will retry", "txid", txid, "err", err)
+		}
+	}
+	return nil
+}
+
+// lost handles a batch the node does not know. It was never broadcast
+// (the process stopped first), or the node refused or dropped it: its
+// withdrawals go back to pending and a later batch pays them. But if one
+// of the coins it spends is spent on chain, some transaction spending it
+// confirmed — the batch it replaced, the batch itself on a node without
+// txindex — and paying again could pay twice: the withdrawals stay Sent
+// and an operator is alerted. A batch replacing another the node still
+// has goes back to that one.
+func (p *Payer) lost(ctx context.Context, txid string, ws []withdraw.Withdrawal) error {
+	p.mu.Lock()
+	b := p.batches[txid]
+	p.mu.Unlock()
+	if b != nil && b.replaces != "" {
+		if prev, err := chainhash.NewHashFromStr(b.replaces); err == nil {
+			if _, _, err := p.cfg.Node.Transaction(ctx, *prev); err == nil {
+				return p.revert(ctx, txid, b, ws)
+			}
+		}
+	}
+	coins, err := p.cfg.Coins.Coins(ctx, p.cfg.Chain, false)
+	if err != nil {
+		return err
+	}
+	for _, c := range coins {
+		if c.SpentBy != txid {
+			continue
+		}
+		h, err := chainhash.NewHashFromStr(c.TxID)
+		if err != nil {
+			continue
+		}
+		_, _, err = p.cfg.Node.TxOut(ctx, wire.OutPoint{Hash: *h, Index: c.Vout})
+		switch {
+		case chengdui.ErrorCode(err) == chengdui.ENotFound:
+			p.cfg.Log.Error("operator alert: a bitcoin batch is unknown to the node but a coin it spends is spent on chain; "+
+				"its withdrawals stay sent (paying them again could pay twice): check the coin's spender (a replaced batch, "+
+				"a node without txindex) and resolve them by hand",
+				"txid", txid, "coin", c.TxID+":"+strconv.FormatUint(uint64(c.Vout), 10), "withdrawals", len(ws))
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+	for _, w := range ws {
+		if err := p.cfg.Withdrawals.Requeue(ctx, w.ID); err != nil {
+			return err
+		}
+	}
+	if err := p.cfg.Coins.UnspendCoins(ctx, p.cfg.Chain, txid); err != nil {
+		return err
+	}
+	p.forget(txid)
+	return nil
+}
+
+// revert puts the withdrawals of a replacement the node does not have
+// back on the batch it replaced, which the node still has.
+func (p *Payer) revert(ctx context.Context, txid string, b *batch, ws []withdraw.Withdrawal) error {
+	p.mu.Lock()
+	prev := p.batches[b.replaces]
+	p.mu.Unlock()
+	if prev == nil {
+		return chengdui.Errorf(chengdui.EInternal, "batch %s replaces %s, which is not in memory", txid, b.replaces)
+	}
+	var spent []OutPointRef
+	for _, in := range prev.unsigned.Inputs {
+		spent = append(spent, OutPointRef{TxID: in.OutPoint.Hash.String(), Vout: in.OutPoint.Index})
+	}
+	if err := p.cfg.Coins.UnspendCoins(ctx, p.cfg.Chain, txid); err != nil {
+		return err
+	}
+	if err := p.cfg.Coins.SpendCoins(ctx, p.cfg.Chain, spent, b.replaces); err != nil {
+		return err
+	}
+	for _, w := range ws {
+		if err := p.markSent(ctx, w.ID, b.replaces); err != nil {
+			return err
+		}
+	}
+	p.cfg.Log.Warn("fee bump not taken by the node; the withdrawals stay on the batch it replaced", "replacement", txid, "batch", b.replaces)
+	p.mu.Lock()
+	prev.sentAt = p.cfg.Now() // bump again only after StuckAfter
+	delete(p.batches, txid)
+	p.mu.Unlock()
 	return nil
 }
 
@@ -281,10 +404,18 @@ func splitFee(fee int64, n int) []int64 {
 	return out
 }
 
+// forget drops a finished batch, and the batches it replaced.
 func (p *Payer) forget(txid string) {
 	p.mu.Lock()
-	delete(p.batches, txid)
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	for txid != "" {
+		b := p.batches[txid]
+		delete(p.batches, txid)
+		if b == nil {
+			return
+		}
+		txid = b.replaces
+	}
 }
 
 // pay builds, signs and broadcasts one transaction paying every pending
@@ -375,10 +506,7 @@ func (p *Payer) broadcast(ctx context.Context, u *Unsigned, signed *wire.MsgTx, 
 		}
 	}
 	p.mu.Lock()
-	p.batches[txid] = &batch{unsigned: u, signed: signed, sentAt: p.cfg.Now()}
-	if replaces != "" {
-		delete(p.batches, replaces)
-	}
+	p.batches[txid] = &batch{unsigned: u, signed: signed, sentAt: p.cfg.Now(), replaces: replaces}
 	p.mu.Unlock()
 	if _, err := p.cfg.Node.Broadcast(ctx, signed); err != nil {
 		// The next follow requeues the withdrawals if the node does not
