@@ -669,7 +669,7 @@ func (s *Service) convertAccounts(ctx context.Context, r Refund, md map[string]s
 	for _, a := range []struct {
 		id, asset string
 		guarded   bool
-	}{{settle.Inventory(r.Asset), r.Asset, false}, {settle.Inventory(r.Currency), r.Currency, true}, {Account(r.ID, r.Asset), r.Asset, true}} {
+	}{{settle.Inventory(r.Asset), r.Asset, true}, {settle.Inventory(r.Currency), r.Currency, true}, {Account(r.ID, r.Asset), r.Asset, true}} {
 		if err := s.ensure(ctx, a.id, a.asset, a.guarded, md); err != nil {
 			return err
 		}

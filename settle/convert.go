@@ -131,7 +131,19 @@ const AlertUnconverted = "alert_settlement_unconverted"
 const AlertSplitKept = "alert_settlement_split_kept"
 
 // Inventory is the platform's open position in an asset.
+//
+// Every inventory account carries DebitsMustNotExceedCredits, whichever
+// service creates it first (InventoryAccount): a conversion, a split or a
+// refund that an inventory cannot cover is refused, never paid from money
+// the platform does not hold.
 func Inventory(asset string) string { return "platform:" + asset + ":inventory" }
+
+// InventoryAccount is the inventory account of an asset as every service
+// creates it.
+func InventoryAccount(asset string) chengdui.Account {
+	return chengdui.Account{ID: Inventory(asset), Asset: asset, Flags: chengdui.DebitsMustNotExceedCredits,
+		Metadata: map[string]string{"role": "conversion inventory"}}
+}
 
 // FeeRevenue and SpreadRevenue are the platform's revenue accounts.
 func FeeRevenue(asset string) string    { return "platform:" + asset + ":revenue:fees" }
@@ -377,7 +389,7 @@ func (c *Converter) legs(ctx context.Context, inv invoice.Invoice, st chengdui.S
 			}
 			net, splits = kept, legs
 			if !moved.IsZero() {
-				if err := c.ensure(ctx, Inventory(p.Asset), p.Asset, false); err != nil {
+				if err := c.ensure(ctx, Inventory(p.Asset), p.Asset, true); err != nil {
 					return nil, err
 				}
 				splits = append([]chengdui.Transfer{{ID: legID(inv.ID, p.ID, "split-in"), DebitAccountID: clearing, CreditAccountID: Inventory(p.Asset),
@@ -426,7 +438,7 @@ func (c *Converter) legs(ctx context.Context, inv invoice.Invoice, st chengdui.S
 	for _, acct := range []struct {
 		id, asset string
 		guarded   bool
-	}{{Inventory(p.Asset), p.Asset, false}, {Inventory(cur), cur, true}, {store, cur, true}, {FeeRevenue(cur), cur, false}, {SpreadRevenue(cur), cur, false}} {
+	}{{Inventory(p.Asset), p.Asset, true}, {Inventory(cur), cur, true}, {store, cur, true}, {FeeRevenue(cur), cur, false}, {SpreadRevenue(cur), cur, false}} {
 		if err := c.ensure(ctx, acct.id, acct.asset, acct.guarded); err != nil {
 			return nil, err
 		}

@@ -179,7 +179,7 @@ func seedDemo(ctx context.Context, l *ledger.Engine) error {
 			// Dev's demo money comes from here, not from a chain: what the
 			// chain accounts hold must be on chain (chengdui reconcile).
 			{ID: devGrant(a.Code), Asset: a.Code, Metadata: map[string]string{"role": "dev demo money, on no chain"}},
-			{ID: "platform:" + a.Code + ":inventory", Asset: a.Code, Metadata: map[string]string{"role": "conversion inventory"}},
+			settle.InventoryAccount(a.Code),
 			{ID: "platform:" + a.Code + ":revenue", Asset: a.Code, Metadata: map[string]string{"role": "fees"}},
 			{ID: "user:alice:" + a.Code, Asset: a.Code, Flags: chengdui.DebitsMustNotExceedCredits},
 			{ID: "merchant:teahouse:" + a.Code, Asset: a.Code, Flags: chengdui.DebitsMustNotExceedCredits},

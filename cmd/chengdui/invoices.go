@@ -128,7 +128,7 @@ func fundInventory(ctx context.Context, eng *ledger.Engine, asset, amount string
 		return err
 	}
 	for _, a := range []chengdui.Account{{ID: "platform:" + asset + ":capital", Asset: asset},
-		{ID: settle.Inventory(asset), Asset: asset, Flags: chengdui.DebitsMustNotExceedCredits}} {
+		settle.InventoryAccount(asset)} {
 		if _, err := eng.CreateAccount(ctx, a); err != nil && chengdui.ErrorCode(err) != chengdui.EExists {
 			return err
 		}
