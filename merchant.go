@@ -27,7 +27,9 @@ type StoreSettlement struct {
 	Asset string `json:"asset"` // the asset it is kept in
 	// FeeBps, if set, is the store's fee in hundredths of a percent
 	// (else the platform's); FeeFixed a fixed fee per invoice, a decimal
-	// in the settlement asset.
+	// in the invoice's currency, taken from the first payment converted
+	// (stores in mode keep are not charged it). A value the currency
+	// cannot carry stops the store's conversions with an operator alert.
 	FeeBps   *uint32 `json:"fee_bps,omitempty"`
 	FeeFixed string  `json:"fee_fixed,omitempty"`
 	// SpreadBps, if set, is the spread of the store's quotes (else the

@@ -234,8 +234,13 @@ func (c *Converter) Settle(ctx context.Context, inv invoice.Invoice, pays []invo
 	if err != nil {
 		return err
 	}
-	first := firstSettled(pays)
-	var ts []chengdui.Transfer
+	// The fixed fee is charged once per invoice: on the first payment
+	// converted (by receipt, then id, among those converted together);
+	// none if one was converted already. (Choosing among all settled
+	// payments would charge it again when an earlier-received payment
+	// confirms after a later one was converted.)
+	var todo []invoice.Payment
+	anyDone := false
 	for _, p := range pays {
 		if p.Status != invoice.PaymentSettled {
 			continue
@@ -243,10 +248,23 @@ func (c *Converter) Settle(ctx context.Context, inv invoice.Invoice, pays []invo
 		if done, err := c.converted(ctx, inv, p); err != nil {
 			return err
 		} else if done {
+			anyDone = true
 			continue
 		}
+		todo = append(todo, p)
+	}
+	first := ""
+	if !anyDone {
+		first = firstSettled(todo)
+	}
+	var ts []chengdui.Transfer
+	for _, p := range todo {
 		legs, err := c.legs(ctx, inv, st, p, p.ID == first)
 		if err != nil {
+			// A store setting the conversion cannot use (a fixed fee the
+			// currency cannot carry): the money waits in clearing, and a
+			// person must know.
+			c.alert(ctx, inv, err)
 			return err
 		}
 		ts = append(ts, legs...)
@@ -273,8 +291,8 @@ func (c *Converter) Settle(ctx context.Context, inv invoice.Invoice, pays []invo
 	return nil
 }
 
-// firstSettled is the id of the invoice's first settled payment (by
-// receipt, then id): the one that carries the fixed fee.
+// firstSettled is the id of the first settled payment of pays (by
+// receipt, then id).
 func firstSettled(pays []invoice.Payment) string {
 	var first *invoice.Payment
 	for i := range pays {
