@@ -41,7 +41,11 @@ type SchedulerConfig struct {
 	Profiles *Profiles        // required: applies due destination changes
 	Payouts  Payouts          // required
 	Balances Balances         // required
-	Batch    int              // stores read at a time; 0: DefaultBatch
+	// Transfers finds a payout's hold (sqlite.DB, postgres.DB): a hold
+	// left without its payout by a crash inside payout.Service.Create is
+	// completed with its own amount. nil: Balances, if it has Transfer.
+	Transfers Transfers
+	Batch     int // stores read at a time; 0: DefaultBatch
 	Now      func() time.Time // Run's clock; nil: time.Now
 	Log      *slog.Logger     // nil: slog.Default()
 }
@@ -84,6 +88,9 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
+	}
+	if t, ok := cfg.Balances.(Transfers); ok && cfg.Transfers == nil {
+		cfg.Transfers = t
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -234,6 +241,21 @@ func (s *Scheduler) pay(ctx context.Context, st chengdui.Store, sp chengdui.Sett
 		return false, nil // paid today, or this balance was
 	} else if chengdui.ErrorCode(err) != chengdui.ENotFound {
 		return false, err
+	}
+	if s.cfg.Transfers != nil {
+		// A hold of this payout without the payout: a crash between the
+		// two writes of payout.Service.Create. The same request with the
+		// held amount completes it (the hold is the ledger's replay);
+		// another amount would be refused, and the hold left forever.
+		hold, err := s.cfg.Transfers.Transfer(ctx, payout.HoldID(payout.ID(st.ID, req.ID)))
+		switch chengdui.ErrorCode(err) {
+		case "":
+			req.Amount = chengdui.FormatDecimal(hold.Amount, a.Decimals)
+			s.cfg.Log.Warn("settlement payout's hold found without its payout; completing it", "store", st.ID, "asset", sp.Asset, "amount", req.Amount)
+		case chengdui.ENotFound:
+		default:
+			return false, err
+		}
 	}
 	switch d.Type {
 	case chengdui.DestinationBank:

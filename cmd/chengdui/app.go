@@ -224,7 +224,7 @@ func serveApp(ctx context.Context, log *slog.Logger, cfg appConfig) error {
 			}
 			defer stop()
 			hcfg.Payouts = svc
-			stopScheduler, err := startScheduler(profiles, svc, eng, log)
+			stopScheduler, err := startScheduler(profiles, svc, eng, db, log)
 			if err != nil {
 				return fmt.Errorf("settlement scheduler: %w", err)
 			}

@@ -81,8 +81,12 @@ func newProfiles(db database, delay time.Duration, check func(asset, address str
 
 // startScheduler runs the settlement scheduler (daily and instant payouts,
 // destination changes coming into effect) until the returned stop.
-func startScheduler(profiles *settle.Profiles, payouts *payout.Service, eng *ledger.Engine, log *slog.Logger) (func(), error) {
-	sched, err := settle.NewScheduler(settle.SchedulerConfig{Profiles: profiles, Payouts: payouts, Balances: eng, Log: log})
+func startScheduler(profiles *settle.Profiles, payouts *payout.Service, eng *ledger.Engine, db database, log *slog.Logger) (func(), error) {
+	cfg := settle.SchedulerConfig{Profiles: profiles, Payouts: payouts, Balances: eng, Log: log}
+	if t, ok := db.(settle.Transfers); ok {
+		cfg.Transfers = t // holds a crash left without their payout are completed
+	}
+	sched, err := settle.NewScheduler(cfg)
 	if err != nil {
 		return nil, err
 	}
