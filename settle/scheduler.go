@@ -38,16 +38,16 @@ const DefaultBatch = 100
 
 // SchedulerConfig configures a Scheduler.
 type SchedulerConfig struct {
-	Profiles *Profiles        // required: applies due destination changes
-	Payouts  Payouts          // required
-	Balances Balances         // required
+	Profiles *Profiles // required: applies due destination changes
+	Payouts  Payouts   // required
+	Balances Balances  // required
 	// Transfers finds a payout's hold (sqlite.DB, postgres.DB): a hold
 	// left without its payout by a crash inside payout.Service.Create is
 	// completed with its own amount. nil: Balances, if it has Transfer.
 	Transfers Transfers
-	Batch     int // stores read at a time; 0: DefaultBatch
-	Now      func() time.Time // Run's clock; nil: time.Now
-	Log      *slog.Logger     // nil: slog.Default()
+	Batch     int              // stores read at a time; 0: DefaultBatch
+	Now       func() time.Time // Run's clock; nil: time.Now
+	Log       *slog.Logger     // nil: slog.Default()
 }
 
 // Scheduler pays stores' balances out to their splits' destinations on
