@@ -2,6 +2,7 @@ package withdraw
 
 import (
 	"context"
+	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -64,6 +65,21 @@ type Service struct {
 	payers   []Payer
 	known    map[string]bool                                          // platform accounts created
 	outcomes map[string]func(ctx context.Context, w Withdrawal) error // by origin
+	// changing serialises the state changes of one withdrawal (MarkSent,
+	// Requeue, Complete, Fail read, decide and write): the payer's loop
+	// marking a batch sent and the sender finishing it must not overwrite
+	// each other. One payer per chain runs in one process. Striped by the
+	// id's hash, so memory does not grow with the withdrawals.
+	changing [64]sync.Mutex
+}
+
+// lock takes the state-change lock of withdrawal id.
+func (s *Service) lock(id string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	mu := &s.changing[h.Sum32()%uint32(len(s.changing))]
+	mu.Lock()
+	return mu.Unlock
 }
 
 // New returns a Service; add payers with AddPayer.
@@ -250,6 +266,16 @@ func (s *Service) Enqueue(ctx context.Context, w Withdrawal) (Withdrawal, error)
 	if w.ID == "" || len(w.ID) > MaxEnqueueIDLength || strings.ContainsAny(w.ID, ": \t\r\n") {
 		return Withdrawal{}, chengdui.Errorf(chengdui.EInvalid, "a withdrawal id is 1 to %d bytes without spaces or colons", MaxEnqueueIDLength)
 	}
+	// A withdrawal stored already answers first, whatever the payers are
+	// now: a caller told "invalid" for a withdrawal that exists would give
+	// its hold back while the withdrawal is still paid.
+	if prev, err := s.store.Withdrawal(ctx, w.ID); err == nil {
+		if prev.Origin == w.Origin && prev.Asset == w.Asset && prev.Amount == w.Amount && strings.EqualFold(prev.To, strings.TrimSpace(w.To)) {
+			return prev, nil
+		}
+	} else if chengdui.ErrorCode(err) != chengdui.ENotFound {
+		return Withdrawal{}, err
+	}
 	p, ok := s.payerFor(w.Asset)
 	if !ok {
 		return Withdrawal{}, chengdui.Errorf(chengdui.EInvalid, "withdrawals of %q are not available", clip(w.Asset))
@@ -381,6 +407,7 @@ func (s *Service) List(ctx context.Context, userID string) ([]Withdrawal, error)
 
 // MarkSent records the transaction that pays a withdrawal.
 func (s *Service) MarkSent(ctx context.Context, id, txid string) error {
+	defer s.lock(id)()
 	w, err := s.store.Withdrawal(ctx, id)
 	if err != nil {
 		return err
@@ -399,6 +426,7 @@ func (s *Service) MarkSent(ctx context.Context, id, txid string) error {
 // reached the chain (the node does not know it) and it must be paid by
 // another. The hold stays.
 func (s *Service) Requeue(ctx context.Context, id string) error {
+	defer s.lock(id)()
 	w, err := s.store.Withdrawal(ctx, id)
 	if err != nil {
 		return err
@@ -420,6 +448,7 @@ func (s *Service) Store() Store { return s.store }
 // and its origin's OnOutcome function posts the service's hold. It is
 // idempotent.
 func (s *Service) Complete(ctx context.Context, id, txid string, fee chengdui.Amount) error {
+	defer s.lock(id)()
 	w, err := s.store.Withdrawal(ctx, id)
 	if err != nil {
 		return err
@@ -461,6 +490,7 @@ func (s *Service) Complete(ctx context.Context, id, txid string, fee chengdui.Am
 // withdrawal a service enqueued has no hold of its own: its origin's
 // OnOutcome function voids the service's. It is idempotent.
 func (s *Service) Fail(ctx context.Context, id, reason string) error {
+	defer s.lock(id)()
 	w, err := s.store.Withdrawal(ctx, id)
 	if err != nil {
 		return err
