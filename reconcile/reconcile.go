@@ -9,6 +9,8 @@ import (
 
 	"chengdui"
 	"chengdui/deposit"
+	"chengdui/payout"
+	"chengdui/refund"
 	"chengdui/withdraw"
 )
 
@@ -205,12 +207,20 @@ func postedHolds(ts []chengdui.Transfer) map[string]bool {
 	return out
 }
 
-// withdrawalHoldPosted reports whether a user's withdrawal's hold is
-// posted already (its status may lag behind the ledger for a moment).
-// Withdrawals of other origins are held by their service under another
-// id: false.
+// withdrawalHoldPosted reports whether the hold of a withdrawal is posted
+// already (its status may lag behind the ledger for a moment): a user's
+// own, or the payout's or the refund claim's that it pays.
 func withdrawalHoldPosted(w withdraw.Withdrawal, posted map[string]bool) bool {
-	return w.Origin == withdraw.OriginUser && posted[withdraw.HoldID(w.ID)]
+	switch w.Origin {
+	case withdraw.OriginUser:
+		return posted[withdraw.HoldID(w.ID)]
+	case withdraw.OriginPayout:
+		return posted[payout.HoldID(w.ID)]
+	case withdraw.OriginRefund:
+		h, ok := refund.ClaimHoldID(w.ID)
+		return ok && posted[h]
+	}
+	return false
 }
 
 // neg returns −x as a new big.Int.

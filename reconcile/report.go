@@ -114,8 +114,10 @@ func (a Asset) Difference() *big.Int {
 	return new(big.Int).Sub(bigOr0(a.Actual), a.Expected())
 }
 
-// OK reports whether every difference is explained.
-func (a Asset) OK() bool { return bigOr0(a.Residual).Sign() == 0 }
+// OK reports whether every difference is explained: nothing is left over,
+// and no item is unexplained (two unexplained items may cancel out, a
+// payout the bank never paid and a payment it made to nobody's order).
+func (a Asset) OK() bool { return bigOr0(a.Residual).Sign() == 0 && len(a.Unexplained) == 0 }
 
 // Report is a reconciliation of every asset of every source.
 type Report struct {

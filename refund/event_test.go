@@ -52,3 +52,16 @@ func TestEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimHoldID: a claim's withdrawal id names the claim's hold; other
+// ids name none.
+func TestClaimHoldID(t *testing.T) {
+	id := refund.ID("s1", "client-1")
+	h, ok := refund.ClaimHoldID(refund.WithdrawalID(id, 2))
+	require.True(t, ok)
+	require.Equal(t, "rf:"+id+":hold:2", h)
+	for _, bad := range []string{"", "rf-", "rf-x", "po-abc", "rf-" + id + "-", "rf-" + id + "-x", "rf-" + id + "-01", "rf-" + id + "-99999999999"} {
+		_, ok := refund.ClaimHoldID(bad)
+		require.False(t, ok, bad)
+	}
+}

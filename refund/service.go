@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -874,6 +875,21 @@ func (s *Service) claimLegs(ctx context.Context, r Refund) ([]chengdui.Transfer,
 
 // holdID is the pending transfer of a claim to an address.
 func holdID(id string, attempt uint32) string { return transferID(id, "hold:"+itoa(attempt)) }
+
+// ClaimHoldID is the ledger id of the hold of the claim a withdrawal id
+// (WithdrawalID) pays, false for an id that is not a refund claim's.
+func ClaimHoldID(withdrawalID string) (string, bool) {
+	rest, ok := strings.CutPrefix(withdrawalID, "rf-")
+	i := strings.LastIndexByte(rest, '-')
+	if !ok || i <= 0 {
+		return "", false
+	}
+	n, err := strconv.ParseUint(rest[i+1:], 10, 32)
+	if err != nil || WithdrawalID(rest[:i], uint32(n)) != withdrawalID {
+		return "", false
+	}
+	return holdID(rest[:i], uint32(n)), true
+}
 
 // finishClaim posts an InProgress refund's claim: to a balance it is then
 // Completed; to an address the withdrawal is enqueued. A claim the ledger
