@@ -275,3 +275,18 @@ func TestRunRefusesIncompleteConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestOKNeedsNoUnexplainedItem: unexplained items that cancel out (a
+// payout the bank never paid, a bank payment of nobody's order) leave no
+// residual, and still the asset is not OK.
+func TestOKNeedsNoUnexplainedItem(t *testing.T) {
+	a := reconcile.Asset{Asset: "CNY", Source: "bank:sandbox", Residual: big.NewInt(0), Unexplained: []reconcile.Item{
+		{Kind: reconcile.Kind("bank_mismatch"), Ref: "po-1", Effect: big.NewInt(-500)},
+		{Kind: reconcile.Kind("bank_mismatch"), Ref: "stray", Effect: big.NewInt(500)}}}
+	require.False(t, a.OK())
+	r := reconcile.Report{Assets: []reconcile.Asset{a}}
+	require.False(t, r.OK())
+	require.Equal(t, []string{"CNY on bank:sandbox"}, r.Unexplained())
+	a.Unexplained = nil
+	require.True(t, reconcile.Report{Assets: []reconcile.Asset{a}}.OK())
+}
