@@ -82,7 +82,8 @@ report'); crypto payouts need a hot wallet, which serve has not.
     approval_above: {EUR: "10000.00", CNY: "50000.00"}  # a second operator
                                 # (chengdui payout approve) above these
     sepa:
-      dir: /var/lib/chengdui/sepa   # one file per flush
+      dir: /var/lib/chengdui/sepa   # one file per flush; keep them there: they are read
+                                    # back at start, and a payout in none is sent again
       debtor_name: Example Payments Ltd
       iban: DE89370400440532013000  # the account payouts are paid from
       bic: COBADEFFXXX              # optional

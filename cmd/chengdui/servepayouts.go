@@ -109,6 +109,11 @@ func startServePayouts(ctx context.Context, c payoutsConfig, db database, eng *l
 	if chain != nil {
 		chain.Attach(svc)
 	}
+	if sepaRail != nil {
+		if err := resubmitLostSEPA(ctx, store, sepaRail, log); err != nil {
+			return nil, nil, fmt.Errorf("payouts.sepa: %w", err)
+		}
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var done []chan struct{}
 	run := func(f func()) {
@@ -156,4 +161,37 @@ func startServePayouts(ctx context.Context, c payoutsConfig, db database, eng *l
 		}
 	}
 	return svc, stop, nil
+}
+
+// resubmitLostSEPA finds the SEPA payouts the file rail accepted but
+// never wrote to a file (the process stopped before its flush: queued
+// orders live in memory) and marks them unaccepted, so that the
+// dispatcher submits them again (by the same order id: a payout in a file
+// already is known to the rail, read back from its directory, and is not
+// paid twice).
+func resubmitLostSEPA(ctx context.Context, store payout.Store, r *sepa.Rail, log *slog.Logger) error {
+	f := payout.Filter{State: payout.InProgress, Limit: payout.MaxLimit}
+	for {
+		ps, err := store.Payouts(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if p.Method != payout.Bank || p.Rail != r.Name() || p.SubmittedAt.IsZero() {
+				continue
+			}
+			if _, err := r.Status(ctx, p.ID); chengdui.ErrorCode(err) != chengdui.ENotFound {
+				continue
+			}
+			p.SubmittedAt, p.UpdatedAt = time.Time{}, time.Now().UTC().Truncate(time.Microsecond).Add(-payout.DefaultRetry)
+			if _, err := store.UpdatePayout(ctx, p); err != nil {
+				return err
+			}
+			log.Warn("SEPA payout accepted but in no file (the process stopped before the flush); it is submitted again", "payout", p.ID)
+		}
+		if len(ps) < f.Limit {
+			return nil
+		}
+		f.After = ps[len(ps)-1].ID
+	}
 }

@@ -66,6 +66,35 @@ func TestServePayoutsSEPA(t *testing.T) {
 	require.Contains(t, string(xml), "<EndToEndId>"+p.ID+"</EndToEndId>")
 	require.Contains(t, string(xml), `<InstdAmt Ccy="EUR">12000.00</InstdAmt>`)
 
+	// A process that stopped before its flush lost its queue: the payout
+	// is InProgress, accepted, in no file. The next start submits it
+	// again. (Here the first file is moved away to stand for the lost
+	// queue.)
+	require.NoError(t, os.Rename(files[0], files[0]+".uploaded"))
+	svc, stop, err = startServePayouts(ctx, cfg, db, eng, nil, log)
+	require.NoError(t, err)
+	got, err := svc.Get(ctx, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, payout.InProgress, got.State)
+	require.True(t, got.SubmittedAt.IsZero(), "no longer counted as accepted")
+	n, err := svc.Dispatch(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	stop()
+	files, err = filepath.Glob(filepath.Join(sepaDir, "*.xml"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	xml, err = os.ReadFile(files[0])
+	require.NoError(t, err)
+	require.Contains(t, string(xml), "<EndToEndId>"+p.ID+"</EndToEndId>")
+	// A payout the rail knows (in a file) is not submitted again.
+	svc, stop, err = startServePayouts(ctx, cfg, db, eng, nil, log)
+	require.NoError(t, err)
+	got, err = svc.Get(ctx, p.ID)
+	require.NoError(t, err)
+	require.False(t, got.SubmittedAt.IsZero())
+	stop()
+
 	for _, tc := range []struct {
 		cfg  payoutsConfig
 		want string
