@@ -391,7 +391,7 @@ func (p *Payer) approved(ctx context.Context, asset string, token common.Address
 func (p *Payer) OnFinal(ctx context.Context, tx OutTx) error {
 	fee := chengdui.Amount{}
 	if tx.Fee != nil {
-		fee = uint128.FromBig(tx.Fee)
+		fee = uint128.FromBig(new(big.Int).Set(tx.Fee)) // FromBig shifts its argument
 	}
 	if strings.HasPrefix(tx.ID, approvePrefix) {
 		return p.cfg.Withdrawals.BookNetworkFee(ctx, p.cfg.NativeAsset, tx.Hash.Hex(), fee)
@@ -404,6 +404,11 @@ func (p *Payer) OnFinal(ctx context.Context, tx OutTx) error {
 		return nil // a sweep or top-up: not a withdrawal
 	}
 	if tx.Status != SendMined {
+		// A reverted transaction still paid its gas: the platform's
+		// expense, as a completed one's.
+		if err := p.cfg.Withdrawals.BookNetworkFee(ctx, p.cfg.NativeAsset, tx.Hash.Hex(), fee); err != nil {
+			return err
+		}
 		return p.cfg.Withdrawals.Fail(ctx, id, "transaction failed: "+tx.Error)
 	}
 	return p.cfg.Withdrawals.Complete(ctx, id, tx.Hash.Hex(), fee)
@@ -435,6 +440,12 @@ func (p *Payer) finishBatch(ctx context.Context, tx OutTx, fee chengdui.Amount) 
 		return nil
 	}
 	slices.SortFunc(ws, func(a, b withdraw.Withdrawal) int { return strings.Compare(a.ID, b.ID) })
+	if tx.Status != SendMined {
+		// A reverted batch still paid its gas: booked once, for the batch.
+		if err := p.cfg.Withdrawals.BookNetworkFee(ctx, p.cfg.NativeAsset, tx.Hash.Hex(), fee); err != nil {
+			return err
+		}
+	}
 	shares := splitFee(fee, len(ws))
 	for i, w := range ws {
 		var err error

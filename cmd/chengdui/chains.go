@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"slices"
 	"strings"
 	"sync"
@@ -304,7 +305,7 @@ func feeWei(tx evm.OutTx) chengdui.Amount {
 	if tx.Fee == nil || tx.Fee.Sign() <= 0 || tx.Fee.BitLen() > 128 {
 		return chengdui.Amount{}
 	}
-	return uint128.FromBig(tx.Fee)
+	return uint128.FromBig(new(big.Int).Set(tx.Fee)) // FromBig shifts its argument
 }
 
 // resumeInterval is how often withdrawals still pending are submitted
