@@ -75,6 +75,10 @@ const (
 	ToAddress = "address" // an outside address, through a withdrawal
 )
 
+// AlertCancelBlocked is the operator alert of a cancelled refund whose
+// value the platform's inventory cannot give back to the store yet.
+const AlertCancelBlocked = "alert_refund_cancel_blocked"
+
 // EExceedsPaid is the code of a refund that would take the live refunds
 // of an asset past what the invoice received in it. The http package
 // answers it 422.

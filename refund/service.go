@@ -1099,6 +1099,13 @@ func (s *Service) cancelLegs(r Refund) []chengdui.Transfer {
 // finishCancel posts a cancelled refund's legs and marks it booked.
 func (s *Service) finishCancel(ctx context.Context, r Refund) (Refund, error) {
 	if _, err := s.post(ctx, s.cancelLegs(r)); err != nil {
+		if code := chengdui.ErrorCode(err); code == chengdui.EExceedsCredits || code == chengdui.EExceedsDebits {
+			// The inventory the value goes back through cannot cover it:
+			// the store waits for its money until the operator funds it
+			// (Recover retries every round).
+			s.cfg.Log.Error("operator alert: a cancelled refund cannot give the store its money back; fund the inventory",
+				"alert", AlertCancelBlocked, "refund", r.ID, "store", r.StoreID, "asset", r.ValueAsset, "err", err)
+		}
 		return Refund{}, err
 	}
 	r.Booked, r.UpdatedAt = true, s.now()
