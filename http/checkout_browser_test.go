@@ -39,15 +39,10 @@ func checkoutChromium(t *testing.T) string {
 	return ""
 }
 
-// TestCheckoutBrowser drives a real headless Chromium through the hosted
-// checkout: the page shows the amount and the address, the payment the
-// "chain" sees turns it Processing then Settled without a reload, in
-// English and in Chinese, and a logged-in payer pays from a balance with
-// the form's button.
-func TestCheckoutBrowser(t *testing.T) {
-	exe := checkoutChromium(t)
-	h := newCheckoutHarness(t)
-
+// startBrowser starts a headless Chromium the size of a phone, stopped
+// when the test ends. The first run starts the browser, without a timeout
+// (it would stop the browser): every later step takes its own.
+func startBrowser(t *testing.T, exe string) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox,
@@ -61,12 +56,23 @@ func TestCheckoutBrowser(t *testing.T) {
 		chromedp.Flag("no-first-run", true),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	browserCtx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// The first run starts the browser: no timeout on it (it would stop
-	// the browser), every later step has its own.
+	t.Cleanup(cancel)
 	require.NoError(t, chromedp.Do(browserCtx))
+	return browserCtx
+}
+
+// TestCheckoutBrowser drives a real headless Chromium through the hosted
+// checkout: the page shows the amount and the address, the payment the
+// "chain" sees turns it Processing then Settled without a reload, in
+// English and in Chinese, and a logged-in payer pays from a balance with
+// the form's button.
+func TestCheckoutBrowser(t *testing.T) {
+	exe := checkoutChromium(t)
+	h := newCheckoutHarness(t)
+
+	browserCtx := startBrowser(t, exe)
 
 	do := func(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

@@ -24,22 +24,7 @@ func TestRefundPageBrowser(t *testing.T) {
 	r, err := m.refunds.Create(ctx, refund.CreateRequest{StoreID: m.StoreID, InvoiceID: inv.ID, Variant: refund.RateThen, SubtractPercentage: "50"})
 	require.NoError(t, err)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(390, 844),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	browserCtx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	require.NoError(t, chromedp.Do(browserCtx))
+	browserCtx := startBrowser(t, exe)
 	// follow runs steps that navigate (a form's submit) and waits for the
 	// new page.
 	follow := func(t *testing.T, want int64, steps ...chromedp.Action[chromedp.Void]) {

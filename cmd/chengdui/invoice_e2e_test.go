@@ -300,29 +300,13 @@ func accountBalance(t testing.TB, s *devSession, id string) string {
 // and from a payer's balance; the ledger moves exactly the amounts due.
 func TestInvoiceEndToEnd(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	dev := startDevChains(t, "--addr", "127.0.0.1:0", "--data-dir", dir, "--btc-block-time", "300ms", "--block-time", "300ms")
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("dev's warnings and errors:\n%s", grepLines(dev.Stderr.String(), "level=WARN", "level=ERROR"))
-		}
-	})
+	dev, dir := startShopDev(t)
 	v, ok := devChainsByDir.Load(dir)
 	require.True(t, ok)
 	chain := v.(*devChain)
 	ctx := context.Background()
 	gf := merchantAPI(t, dev)
-	hooks := newHookReceiver(t)
-	var created struct {
-		ID     string `json:"id"`
-		Secret string `json:"secret"`
-	}
-	require.Equal(t, nethttp.StatusOK, gf.do("POST", "/api/v1/stores/"+gf.store+"/webhooks",
-		`{"url":"`+hooks.srv.URL+`/btcpay","authorizedEvents":{"everything":true}}`, &created))
-	require.NotEmpty(t, created.Secret)
-	hooks.mu.Lock()
-	hooks.secret = created.Secret
-	hooks.mu.Unlock()
+	hooks := gf.subscribe(t)
 	reader := &devSession{t: t, url: dev.URL}
 	usdtInventory := units(t, accountBalance(t, reader, "platform:USDT-ERC20:inventory"))
 	btcInventory := units(t, accountBalance(t, reader, "platform:BTC:inventory"))
@@ -425,6 +409,36 @@ func TestInvoiceEndToEnd(t *testing.T) {
 		require.Equal(t, nethttp.StatusUnprocessableEntity, gf.do("POST", "/api/v1/stores/"+gf.store+"/payouts", over, nil))
 		require.Equal(t, "4969", storeBalance(t, reader, gf.store, "CNY"))
 	})
+}
+
+// startShopDev starts dev with both chains (blocks every 300 ms) in a
+// fresh data directory, logging its warnings and errors if the test
+// fails.
+func startShopDev(t *testing.T) (*server, string) {
+	dir := t.TempDir()
+	dev := startDevChains(t, "--addr", "127.0.0.1:0", "--data-dir", dir, "--btc-block-time", "300ms", "--block-time", "300ms")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("dev's warnings and errors:\n%s", grepLines(dev.Stderr.String(), "level=WARN", "level=ERROR"))
+		}
+	})
+	return dev, dir
+}
+
+// subscribe registers a webhook receiving every event of the store, as a
+// shop does, and returns its receiver.
+func (g *greenfield) subscribe(t *testing.T) *hookReceiver {
+	hooks := newHookReceiver(t)
+	var created struct {
+		Secret string `json:"secret"`
+	}
+	require.Equal(t, nethttp.StatusOK, g.do("POST", "/api/v1/stores/"+g.store+"/webhooks",
+		`{"url":"`+hooks.srv.URL+`/shop","authorizedEvents":{"everything":true}}`, &created))
+	require.NotEmpty(t, created.Secret)
+	hooks.mu.Lock()
+	hooks.secret = created.Secret
+	hooks.mu.Unlock()
+	return hooks
 }
 
 // payThroughRouter pays an invoice's EVM token method as a wallet outside

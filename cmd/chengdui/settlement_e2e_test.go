@@ -39,13 +39,7 @@ func init() {
 // chains and the bank finds no difference.
 func TestSettlementEndToEnd(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	dev := startDevChains(t, "--addr", "127.0.0.1:0", "--data-dir", dir, "--btc-block-time", "300ms", "--block-time", "300ms")
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("dev's warnings and errors:\n%s", grepLines(dev.Stderr.String(), "level=WARN", "level=ERROR"))
-		}
-	})
+	dev, dir := startShopDev(t)
 	v, ok := devChainsByDir.Load(dir)
 	require.True(t, ok)
 	chain := v.(*devChain)
@@ -54,15 +48,7 @@ func TestSettlementEndToEnd(t *testing.T) {
 	wired := w.(wiredDev)
 	ctx := context.Background()
 	gf := merchantAPI(t, dev)
-	hooks := newHookReceiver(t)
-	var created struct {
-		Secret string `json:"secret"`
-	}
-	require.Equal(t, nethttp.StatusOK, gf.do("POST", "/api/v1/stores/"+gf.store+"/webhooks",
-		`{"url":"`+hooks.srv.URL+`/shop","authorizedEvents":{"everything":true}}`, &created))
-	hooks.mu.Lock()
-	hooks.secret = created.Secret
-	hooks.mu.Unlock()
+	hooks := gf.subscribe(t)
 	reader := &devSession{t: t, url: dev.URL}
 
 	// 1. CNY 72.00 paid with 10 USDT through the router: the store gets
