@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"chengdui"
@@ -21,7 +22,14 @@ type Payouts interface {
 	Create(ctx context.Context, req payout.CreateRequest) (payout.Payout, error)
 	// Get returns a payout by its id (payout.ID). Codes: ENotFound.
 	Get(ctx context.Context, id string) (payout.Payout, error)
+	// List lists payouts by filter.
+	List(ctx context.Context, f payout.Filter) ([]payout.Payout, error)
 }
+
+// dailyGap is how long after a daily payout of an asset the next one may
+// be made: a schedule whose time zone moved the local date back must not
+// pay the same real day twice.
+const dailyGap = 20 * time.Hour
 
 // Balances reads ledger accounts (the ledger engine). Codes:
 // EAccountNotFound.
@@ -181,7 +189,7 @@ func (s *Scheduler) store(ctx context.Context, st chengdui.Store, now time.Time,
 	n := 0
 	var errs []error
 	for _, sp := range set.Splits {
-		ok, err := s.pay(ctx, st, sp, date, assets)
+		ok, err := s.pay(ctx, st, sp, date, now, assets)
 		if ok {
 			n++
 		}
@@ -193,7 +201,7 @@ func (s *Scheduler) store(ctx context.Context, st chengdui.Store, now time.Time,
 }
 
 // pay pays a split's available balance to its destination if it is due.
-func (s *Scheduler) pay(ctx context.Context, st chengdui.Store, sp chengdui.SettlementSplit, date string, assets AssetInfo) (bool, error) {
+func (s *Scheduler) pay(ctx context.Context, st chengdui.Store, sp chengdui.SettlementSplit, date string, now time.Time, assets AssetInfo) (bool, error) {
 	d := sp.Destination
 	if d.Type != chengdui.DestinationBank && d.Type != chengdui.DestinationChain {
 		return false, nil
@@ -242,6 +250,12 @@ func (s *Scheduler) pay(ctx context.Context, st chengdui.Store, sp chengdui.Sett
 	} else if chengdui.ErrorCode(err) != chengdui.ENotFound {
 		return false, err
 	}
+	if date != "" {
+		recent, err := s.recentDaily(ctx, st.ID, sp.Asset, now)
+		if err != nil || recent {
+			return false, err
+		}
+	}
 	if s.cfg.Transfers != nil {
 		// A hold of this payout without the payout: a crash between the
 		// two writes of payout.Service.Create. The same request with the
@@ -278,6 +292,29 @@ func (s *Scheduler) pay(ctx context.Context, st chengdui.Store, sp chengdui.Sett
 		return false, nil
 	}
 	return false, err
+}
+
+// recentDaily reports whether a daily payout of the store's asset was made
+// less than dailyGap before now (under another local date: the schedule's
+// time zone changed).
+func (s *Scheduler) recentDaily(ctx context.Context, storeID, asset string, now time.Time) (bool, error) {
+	f := payout.Filter{StoreID: storeID, UpdatedSince: now.Add(-dailyGap), Limit: payout.MaxLimit}
+	for {
+		ps, err := s.cfg.Payouts.List(ctx, f)
+		if err != nil {
+			return false, err
+		}
+		for _, p := range ps {
+			if p.CreatedBy == SchedulerBy && p.Asset == asset && strings.HasPrefix(p.Reference, "Settlement ") && now.Sub(p.CreatedAt) < dailyGap {
+				s.cfg.Log.Info("daily payout skipped: one was made less than 20 h ago", "store", storeID, "asset", asset, "payout", p.ID)
+				return true, nil
+			}
+		}
+		if len(ps) < f.Limit {
+			return false, nil
+		}
+		f.After = ps[len(ps)-1].ID
+	}
 }
 
 // dueDate is the local date of a daily schedule at now, and whether its

@@ -323,3 +323,34 @@ func TestInstantPayout(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
+
+// TestDailyPayoutTimeZoneChange: moving a daily schedule to a time zone
+// whose local date is already the next day does not pay a second time
+// the same real day; the next payout waits 20 hours.
+func TestDailyPayoutTimeZoneChange(t *testing.T) {
+	e := setupSched(t, settle.NoDelay)
+	ctx := context.Background()
+	e.fund(t, "CNY", "100000", 2)
+	profile := func(zone string) {
+		t.Helper()
+		_, err := e.profiles.Update(ctx, e.Owner, e.StoreID, settle.UpdateRequest{OTP: e.code(t),
+			Splits:   []chengdui.SettlementSplit{bankSplit(10000, "CNY", "Tea House")},
+			Schedule: chengdui.PayoutSchedule{Kind: "daily", At: "00:30", TimeZone: zone}})
+		require.NoError(t, err)
+	}
+	profile("")
+	e.earn(t, "72.00", "0xz1")
+	n, err := e.sched.Tick(ctx, e.Now()) // 12:00 UTC on 11-26: due
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	e.earn(t, "36.00", "0xz2")
+	profile("Pacific/Kiritimati") // UTC+14: already 11-27, past 00:30
+	e.Advance(time.Minute)
+	n, err = e.sched.Tick(ctx, e.Now())
+	require.NoError(t, err)
+	require.Zero(t, n, "not twice the same real day")
+	e.Advance(20 * time.Hour)
+	n, err = e.sched.Tick(ctx, e.Now())
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the next day's payout")
+}
