@@ -165,10 +165,42 @@ func (p *Payer) sendOne(ctx context.Context, w withdraw.Withdrawal) error {
 		req.To, req.Value, req.Data = token, new(big.Int), TransferData(to, w.Amount.Big())
 	}
 	tx, err := p.cfg.Sender.Send(ctx, req)
+	if chengdui.ErrorCode(err) == chengdui.EInvalid {
+		if refused, berr := p.covers(ctx, w); berr == nil && refused {
+			// The hot wallet holds the amount and the call still reverts:
+			// the recipient refuses it (a contract taking no ether, a
+			// token's blacklist). Waiting cannot help; the withdrawal fails
+			// and its origin gets the amount back.
+			p.log.Warn("withdrawal refused by its recipient; failing it", "withdrawal", w.ID, "to", w.To, "err", err)
+			return p.cfg.Withdrawals.Fail(ctx, w.ID, "the recipient refuses the payment: "+message(err))
+		}
+	}
 	if err != nil {
 		return err
 	}
 	return p.cfg.Withdrawals.MarkSent(ctx, w.ID, tx.Hash.Hex())
+}
+
+// covers reports whether the hot wallet holds w's amount of its asset, so
+// that a transfer of it that reverts is the recipient's refusal rather
+// than the wallet's want of funds (a token withdrawal before a sweep).
+func (p *Payer) covers(ctx context.Context, w withdraw.Withdrawal) (bool, error) {
+	client := p.cfg.Sender.Client()
+	var bal *big.Int
+	var err error
+	if w.Asset == p.cfg.NativeAsset {
+		bal, err = client.BalanceAt(ctx, p.cfg.Hot.Address, nil)
+	} else {
+		token, ok := p.cfg.Tokens[w.Asset]
+		if !ok {
+			return false, nil
+		}
+		bal, err = TokenBalance(ctx, client, token, p.cfg.Hot.Address)
+	}
+	if err != nil {
+		return false, err
+	}
+	return bal.Cmp(w.Amount.Big()) >= 0, nil
 }
 
 // Run batches pending withdrawals every Interval, and when Submit wakes
