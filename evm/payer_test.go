@@ -276,7 +276,8 @@ func TestBatchCrash(t *testing.T) {
 	}
 
 	// A contract that takes no ether (the token) poisons a batch: the
-	// others go alone.
+	// others go alone, and it fails (the hot wallet covers it: the
+	// recipient refuses it).
 	enqueue("c0", recipient(1, 20))
 	enqueue("c1", e.token)
 	enqueue("c2", recipient(1, 22))
@@ -290,8 +291,8 @@ func TestBatchCrash(t *testing.T) {
 	}
 	c1, err := e.db.Withdrawal(c, "c1")
 	require.NoError(t, err)
-	require.Equal(t, withdraw.Pending, c1.Status, "it waits, alone, for an operator")
-	require.Empty(t, c1.TxID)
+	require.Equal(t, withdraw.Failed, c1.Status, "refused by its recipient")
+	require.Contains(t, c1.Reason, "the recipient refuses")
 }
 
 // BenchmarkPayoutBatchesEVM sends 1,000 CHAIN payouts per iteration on
