@@ -487,7 +487,9 @@ func (s *Service) dispatch(ctx context.Context, p Payout) (ok bool, err error) {
 		}
 		return false, err
 	}
-	_, err = s.change(ctx, p.ID, func(p Payout) (Payout, bool, error) {
+	// The rail has the order: record it even if ctx ends now (a shutdown),
+	// or the payout would be submitted again after Retry.
+	_, err = s.change(context.WithoutCancel(ctx), p.ID, func(p Payout) (Payout, bool, error) {
 		if p.State != InProgress || (!p.SubmittedAt.IsZero() && (ref == "" || p.Ref != "")) {
 			return p, false, nil // an update from the rail got here first
 		}

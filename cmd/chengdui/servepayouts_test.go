@@ -58,6 +58,10 @@ func TestServePayoutsSEPA(t *testing.T) {
 	require.NoError(t, err)
 	_, err = svc.Dispatch(ctx)
 	require.NoError(t, err)
+	require.Eventually(t, func() bool { // sent by this call or the service's own dispatcher
+		got, err := svc.Get(ctx, p.ID)
+		return err == nil && !got.SubmittedAt.IsZero()
+	}, 10*time.Second, 10*time.Millisecond)
 	stop()
 	files, err := filepath.Glob(filepath.Join(sepaDir, "*.xml"))
 	require.NoError(t, err)
@@ -83,9 +87,9 @@ func TestServePayoutsSEPA(t *testing.T) {
 	_, err = svc.Dispatch(ctx)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		got, err := svc.Get(ctx, p.ID)
+		got, err = svc.Get(ctx, p.ID)
 		return err == nil && !got.SubmittedAt.IsZero()
-	}, 10*time.Second, 10*time.Millisecond)
+	}, 10*time.Second, 10*time.Millisecond, "payout %+v", got)
 	stop()
 	files, err = filepath.Glob(filepath.Join(sepaDir, "*.xml"))
 	require.NoError(t, err)
