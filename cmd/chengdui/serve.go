@@ -112,6 +112,8 @@ no sweeps). A chain needs the xpub of its addresses.
       confirmations: 12
       start_height: 21000000    # first start only
       router: 0x…               # optional PaymentRouter contract
+      batch_payer: 0x…          # optional BatchPayer contract: batched payouts,
+                                # where a hot wallet signs (not in watch-only serve)
       tokens:                   # each asset code on one chain only
         - {asset: USDT-ERC20, address: 0xdAC1…, decimals: 6, confirmations: 12}
         - {asset: USDC-ERC20, address: 0xA0b8…, decimals: 6}  # chain's confirmations
