@@ -52,6 +52,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	var demoInvoice string // filled by SeedInvoices
 	var bankURL string     // the sandbox bank, filled by Payouts
 	var bank *sandbox.Client
+	var bankKey string
 	var chains *chainsSetup
 	devEVM := newDevChain(signer, *blockTime)
 	var devBTC *devBitcoin
@@ -71,11 +72,11 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		// the owner's second factor); serve waits 24 h.
 		SettlementDelay: settle.NoDelay,
 		Payouts: func(ctx context.Context, db database, eng *ledger.Engine, withdrawals *withdraw.Service) (*payout.Service, func(), error) {
-			p, err := startDevPayouts(ctx, db, eng, withdrawals, log)
+			p, err := startDevPayouts(ctx, db, eng, withdrawals, *dataDir, log)
 			if err != nil {
 				return nil, nil, err
 			}
-			bankURL, bank = p.BankURL, p.Bank
+			bankURL, bank, bankKey = p.BankURL, p.Bank, p.KeyFile
 			return p.Service, p.Stop, nil
 		},
 		Chains: func(ctx context.Context) (*chainsSetup, func(), error) {
@@ -112,6 +113,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  Withdraw:     POST %s/api/v1/withdrawals (session + 2FA code + Idempotency-Key)\n", base)
 			if bankURL != "" {
 				fmt.Fprintf(e.stdout, "  Bank:         sandbox bank at %s (fiat payouts: POST %s/api/v1/stores/{storeId}/payouts)\n", bankURL, base)
+				fmt.Fprintf(e.stdout, "  Reconcile:    chengdui reconcile --data-dir %s --bank %s --bank-key-file %s\n", *dataDir, bankURL, bankKey)
 				fmt.Fprintf(e.stdout, "  Settlement:   PUT %s/api/v1/stores/{storeId}/settlement (splits, daily/instant payouts; changes apply at once in dev)\n", base)
 				fmt.Fprintf(e.stdout, "  Approvals:    payouts above 10,000 CNY wait for a second operator: chengdui payout approve --data-dir %s --operator NAME ID\n", *dataDir)
 			}

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"chengdui"
@@ -26,6 +28,9 @@ import (
 type devPayouts struct {
 	Service *payout.Service
 	BankURL string
+	// KeyFile holds the bank's API key (mode 0600), for `chengdui
+	// reconcile --bank-key-file`.
+	KeyFile string
 	Bank    *sandbox.Client // the platform's client of the bank
 	stop    []func()
 }
@@ -36,14 +41,18 @@ const payoutInterval = time.Second
 // startDevPayouts starts the sandbox bank (funded with 10,000,000 of CNY,
 // USD and EUR), the callback receiver and the payout dispatcher; with
 // withdrawals (dev's hot wallets), crypto payouts too.
-func startDevPayouts(ctx context.Context, db database, eng *ledger.Engine, withdrawals *withdraw.Service, log *slog.Logger) (*devPayouts, error) {
+func startDevPayouts(ctx context.Context, db database, eng *ledger.Engine, withdrawals *withdraw.Service, dataDir string, log *slog.Logger) (*devPayouts, error) {
 	store, ok1 := db.(payout.Store)
 	assets, ok2 := db.(payout.Assets)
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("database %T does not store payouts", db)
 	}
 	key, secret := randomHex(16), randomHex(32)
-	d := &devPayouts{}
+	d := &devPayouts{KeyFile: filepath.Join(dataDir, "sandbox-bank.key")}
+	// The bank lives as long as the process; its key changes with it.
+	if err := os.WriteFile(d.KeyFile, []byte(key+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("writing the sandbox bank's key: %w", err)
+	}
 	// The receiver listens first: the bank is told where to call back.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
