@@ -360,10 +360,27 @@ func (s *Service) plan(ctx context.Context, req CreateRequest) (plan, error) {
 
 	switch {
 	case req.Variant == Fiat && !keep:
-		// Converted when the payer claims; bounded now by the value paid.
-		if !fiat.IsZero() && fiat.Cmp(floorRat(c.value(paid))) > 0 {
-			return plan{}, chengdui.Errorf(EExceedsPaid, "invoice %s received %s %s: a refund of %s %s is more", inv.ID,
-				chengdui.FormatDecimal(floorRat(c.value(paid)), inv.Decimals), inv.Currency, chengdui.FormatDecimal(fiat, inv.Decimals), inv.Currency)
+		// Converted when the payer claims; bounded now by the value paid,
+		// less what the live refunds of the asset give back already (a
+		// Fiat refund holds no asset amount until its claim, so the
+		// storage's bound on the asset cannot see it yet). This check is
+		// the service's, not the storage's: two concurrent Fiat refunds
+		// may both pass, and then the later claim is refused by the
+		// storage's bound, the money waiting in the refund until the
+		// merchant cancels it; never is more paid out.
+		worth := floorRat(c.value(paid))
+		given, err := s.valueGiven(ctx, inv.ID, asset, inv.Currency)
+		if err != nil {
+			return plan{}, err
+		}
+		left, ok := chengdui.SubAmounts(worth, given)
+		if !ok {
+			left = chengdui.Amount{}
+		}
+		if !fiat.IsZero() && fiat.Cmp(left) > 0 {
+			return plan{}, chengdui.Errorf(EExceedsPaid, "invoice %s received %s %s of %s, and its live refunds give back %s %s: a refund of %s %s is more",
+				inv.ID, chengdui.FormatDecimal(worth, inv.Decimals), inv.Currency, asset, chengdui.FormatDecimal(given, inv.Decimals), inv.Currency,
+				chengdui.FormatDecimal(fiat, inv.Decimals), inv.Currency)
 		}
 		r.FiatAmount, r.Value = fiat, fiat
 	case valueAtLock && req.Variant == Custom:
@@ -739,6 +756,28 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Refund, error) {
 		return nil, chengdui.Errorf(chengdui.EInvalid, "limit must be from 1 to %d", MaxLimit)
 	}
 	return s.cfg.Store.Refunds(ctx, f)
+}
+
+// valueGiven is what the live refunds of an invoice's asset give back, in
+// the invoice's currency: a refund's value where it is reckoned in it.
+func (s *Service) valueGiven(ctx context.Context, invoiceID, asset, currency string) (chengdui.Amount, error) {
+	var total chengdui.Amount
+	f := Filter{InvoiceID: invoiceID, Limit: MaxLimit}
+	for {
+		rs, err := s.cfg.Store.Refunds(ctx, f)
+		if err != nil {
+			return chengdui.Amount{}, err
+		}
+		for _, r := range rs {
+			if r.State.Live() && r.Asset == asset && r.ValueAsset == currency {
+				total, _ = chengdui.AddAmounts(total, r.Value)
+			}
+		}
+		if len(rs) < f.Limit {
+			return total, nil
+		}
+		f.After = rs[len(rs)-1].ID
+	}
 }
 
 // paidIn is what an invoice's settled payments brought in an asset.

@@ -522,3 +522,30 @@ func ExampleID() {
 	fmt.Println(refund.ID("store-1", "order-1-refund")[:2])
 	// Output: rf
 }
+
+// TestFiatRefundsBoundTogether: Fiat refunds hold no asset amount until
+// they are claimed, so their value is bounded at creation together with
+// the invoice's other live refunds: twice half of a 72.00 invoice passes,
+// a further tenth does not; a cancelled one frees its part.
+func TestFiatRefundsBoundTogether(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	inv := f.settled(t, "72.00", 0)
+	f.topUpStore(t, "fiat", 10_000)
+	fiat := func(subtract string) (refund.Refund, error) {
+		return f.svc.Create(ctx, refund.CreateRequest{StoreID: f.StoreID, InvoiceID: inv.ID, Variant: refund.Fiat, SubtractPercentage: subtract})
+	}
+	r1, err := fiat("50")
+	require.NoError(t, err)
+	require.Equal(t, uint64(3600), r1.FiatAmount.Lo)
+	_, err = fiat("50")
+	require.NoError(t, err)
+	before := f.bal(t, invoice.StoreAccount(f.StoreID, "CNY"))
+	_, err = fiat("90")
+	require.Equal(t, refund.EExceedsPaid, chengdui.ErrorCode(err), "%v", err)
+	require.Equal(t, before, f.bal(t, invoice.StoreAccount(f.StoreID, "CNY")), "refused: nothing taken")
+	_, err = f.svc.Cancel(ctx, f.StoreID, r1.ID)
+	require.NoError(t, err)
+	_, err = fiat("90")
+	require.NoError(t, err)
+}
