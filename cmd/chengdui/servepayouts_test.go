@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -122,5 +123,39 @@ func TestServePayoutsSEPA(t *testing.T) {
 		_, _, err := startServePayouts(ctx, payoutsConfig{ApprovalAbove: bad}, db, eng, nil, log)
 		require.Error(t, err)
 		require.True(t, strings.Contains(err.Error(), "approval_above"), err.Error())
+	}
+}
+
+// TestServePayoutsConfig reads serve's payouts: and
+// settlement_change_delay keys from the config file, and refuses bad ones
+// with the key to fix.
+func TestServePayoutsConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := filepath.Join(dir, "c.yaml")
+		require.NoError(t, os.WriteFile(p, []byte("db: sqlite:/x.db\n"+body), 0o600))
+		return p
+	}
+	e := &env{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: io.Discard}
+	cfg, err := loadServeConfig(e, []string{"--config", write(`settlement_change_delay: 48h
+payouts:
+  approval_above: {EUR: "10000.00"}
+  sepa: {dir: /var/lib/chengdui/sepa, debtor_name: Chengdui Payments, iban: DE89370400440532013000, bic: COBADEFFXXX, flush_every: 30m, execution_days: 1}
+`)})
+	require.NoError(t, err)
+	require.Equal(t, 48*time.Hour, cfg.SettlementChangeDelay)
+	require.NotNil(t, cfg.Payouts)
+	require.Equal(t, "10000.00", cfg.Payouts.ApprovalAbove["EUR"])
+	require.Equal(t, 30*time.Minute, cfg.Payouts.SEPA.FlushEvery)
+	require.Equal(t, 1, cfg.Payouts.SEPA.ExecutionDays)
+	for body, want := range map[string]string{
+		"settlement_change_delay: -1h\n":                          "settlement_change_delay",
+		"payouts: {sepa: {dir: d, debtor_name: X, iban: DE00}}\n": "payouts.sepa.iban",
+		"payouts: {sepa: {iban: DE89370400440532013000}}\n":       "payouts.sepa.dir",
+		"payouts: {unknown: 1}\n":                                 "unknown",
+	} {
+		_, err := loadServeConfig(e, []string{"--config", write(body)})
+		require.Error(t, err, body)
+		require.Contains(t, err.Error(), want, body)
 	}
 }
