@@ -35,6 +35,7 @@ type pageData struct {
 	User           *chengdui.User
 	Wallet         chengdui.Wallet
 	Addresses      []addressView
+	Stores         []storeView // the merchant dashboard's
 }
 
 type addressView struct {

@@ -38,6 +38,7 @@ func (s *Server) routes(mux *nethttp.ServeMux) {
 			mux.HandleFunc("GET /api/v1/stores/{storeId}/api-keys", s.handleAPIKeys)
 			mux.HandleFunc("DELETE /api/v1/stores/{storeId}/api-keys/{keyId}", s.handleRevokeAPIKey)
 			mux.HandleFunc("GET /api/v1/api-keys/current", s.handleCurrentAPIKey)
+			mux.HandleFunc("GET /merchant", s.handleMerchantPage)
 		}
 		if s.cfg.Deposits != nil {
 			mux.HandleFunc("GET /api/v1/deposits", s.handleDeposits)

@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	nethttp "net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/stretchr/testify/require"
 
@@ -168,6 +172,57 @@ func TestSettlementEndToEnd(t *testing.T) {
 		return rep.OK(), strings.Join(rep.Unexplained(), "; ")
 	})
 	t.Logf("reconcile:\n%s", text.String())
+
+	// 5. The merchant's dashboard, in a real browser: the same money.
+	merchantDashboard(t, dev, func(page map[string]string) {
+		require.Contains(t, page["table.settlements"], "71.28 CNY", "the conversion's net")
+		require.Contains(t, page["table.settlements"], "10.000000 USDT-ERC20", "what was paid")
+		require.Contains(t, page["table.payouts"], "35.28 CNY")
+		require.Contains(t, page["table.payouts"], "Completed")
+		require.Contains(t, page["table.refunds"], "Completed")
+		require.Contains(t, page["ul.splits"], "100.00 % CNY → BANK Demo Teahouse")
+		require.Contains(t, page["span.schedule"], "daily at 00:00 UTC")
+	})
+}
+
+// merchantDashboard logs the demo merchant in with a headless Chromium,
+// opens /merchant and hands the text of its parts to check.
+func merchantDashboard(t *testing.T, dev *server, check func(page map[string]string)) {
+	exe := chromium(t)
+	m := demoMerchantLine.FindStringSubmatch(dev.Stdout.String())
+	require.NotNil(t, m)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	require.NoError(t, chromedp.Do(bctx))
+	ctx, cancelT := context.WithTimeout(bctx, 60*time.Second)
+	defer cancelT()
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(dev.URL+"/login"),
+		chromedp.WaitVisible(`form[action="/login"]`),
+		chromedp.SetValue(`input[name=email]`, m[1]),
+		chromedp.SetValue(`input[name=password]`, m[2]),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`code.address`), // the wallet
+		chromedp.Navigate(dev.URL+"/merchant"),
+		chromedp.WaitVisible(`section.store`),
+	))
+	page := map[string]string{}
+	for _, sel := range []string{"h1", "table.balances", "table.settlements", "table.payouts", "table.refunds", "ul.splits", "span.schedule"} {
+		v, err := chromedp.Run(ctx, chromedp.Text(sel))
+		require.NoError(t, err, sel)
+		page[sel] = v
+	}
+	require.Contains(t, page["h1"], "商户")
+	if dir := os.Getenv("CHENGDUI_SCREENSHOTS"); dir != "" {
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // PNG
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "merchant.png"), shot, 0o600))
+	}
+	check(page)
 }
 
 // refundPayoutID is the payout id a refund's first claim is announced
