@@ -120,6 +120,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 			if demoInvoice != "" {
 				fmt.Fprintf(e.stdout, "  Checkout:     %s/i/%s  (a demo invoice of CNY 88.00: pay from the demo payer's balance or on chain)\n", base, demoInvoice)
 				fmt.Fprintf(e.stdout, "  Merchant API: %s/api/openapi.yaml; Greenfield-compatible under %s/api/v1/stores/{storeId}/invoices\n", base, base)
+				fmt.Fprintf(e.stdout, "  Merchant:     %s/merchant (the demo merchant's balances, settlements, payouts, refunds)\n", base)
 			}
 			if demo != nil {
 				fmt.Fprintf(e.stdout, "Demo accounts (log in at %s/login):\n", base)
