@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -422,7 +423,23 @@ func (e *watchEnv) fork(tb testing.TB, parent common.Hash, replace []*types.Tran
 	require.NoError(tb, e.sim.Fork(parent))
 	stranger := common.HexToAddress("0x00000000000000000000000000000000000000aa")
 	for _, tx := range replace {
-		e.send(tb, tx.Nonce(), &stranger, big.NewInt(1), 21_000, 50, nil)
+		// The pool moves to the fork's head asynchronously: until it has,
+		// it refuses the nonce as spent ("nonce too low").
+		tip := new(big.Int).Mul(big.NewInt(50), big.NewInt(1e9))
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			head := e.head(tb)
+			feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
+			signed, err := evm.SignTx(types.NewTx(&types.DynamicFeeTx{ChainID: big.NewInt(evm.SimulatedChainID), Nonce: tx.Nonce(),
+				GasTipCap: tip, GasFeeCap: feeCap, Gas: 21_000, To: &stranger, Value: big.NewInt(1)}), big.NewInt(evm.SimulatedChainID), e.faucet)
+			require.NoError(tb, err)
+			err = evm.Send(ctx(tb), e.chain, signed)
+			if err == nil {
+				break
+			}
+			require.True(tb, strings.Contains(err.Error(), "nonce too low") && time.Now().Before(deadline), "replacing nonce %d on the fork: %v", tx.Nonce(), err)
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	e.mine(n)
 }
