@@ -389,6 +389,9 @@ func TestWatcherFailedTransfer(t *testing.T) {
 
 	failed := e.send(t, e.nonce(t), &bouncer, big.NewInt(1e18), 50_000, 1, nil)
 	ok := e.pay(t, addr, big.NewInt(7))
+	// The pool takes transactions in asynchronously: seal once it has
+	// both, so that they share the block.
+	require.Eventually(t, func() bool { return e.nonce(t) >= failed.Nonce()+2 }, 5*time.Second, 5*time.Millisecond)
 	e.mine(1)
 	r, err = e.chain.TransactionReceipt(ctx(t), failed.Hash())
 	require.NoError(t, err)
