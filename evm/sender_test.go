@@ -132,11 +132,21 @@ func (e *sendEnv) fund(tb testing.TB, a common.Address, wei *big.Int) {
 	e.sim.Commit()
 }
 
-// mine seals a block and follows the transactions.
+// mine seals a block and follows the transactions. The node indexes a
+// block's transactions in the background: a Tick that finds it still at
+// it (unavailable, as Run would retry) is tried again.
 func (e *sendEnv) mine(tb testing.TB, s *evm.Sender) {
 	tb.Helper()
 	e.sim.Commit()
-	require.NoError(tb, s.Tick(ctx(tb)))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := s.Tick(ctx(tb))
+		if err == nil {
+			return
+		}
+		require.True(tb, chengdui.ErrorCode(err) == chengdui.EUnavailable && time.Now().Before(deadline), "%v", err)
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (e *sendEnv) lookup(tb testing.TB, s *evm.Sender, id string) evm.OutTx {
