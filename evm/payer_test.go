@@ -134,7 +134,7 @@ func (e *batchEnv) payOut(tb testing.TB, round, n int) batchRound {
 		require.Less(tb, rounds, 20, "payouts are still not completed")
 		require.NoError(tb, e.payer.Tick(c))
 		e.sim.Commit()
-		require.NoError(tb, e.sender.Tick(c))
+		tick(tb, e.sender)
 		open, err := e.db.Withdrawals(c, withdraw.Filter{Chain: e.sender.Chain(), Status: withdraw.Pending, Limit: 1})
 		require.NoError(tb, err)
 		sentOnes, err := e.db.Withdrawals(c, withdraw.Filter{Chain: e.sender.Chain(), Status: withdraw.Sent, Limit: 1})
@@ -270,7 +270,7 @@ func TestBatchCrash(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, loneTx.Hash.Hex(), b0.TxID)
 	e.sim.Commit()
-	require.NoError(t, e.sender.Tick(c))
+	tick(t, e.sender)
 	for i := range 3 {
 		require.Equal(t, "1000", e.balance(t, recipient(1, i)).String(), "paid once")
 	}
@@ -283,7 +283,7 @@ func TestBatchCrash(t *testing.T) {
 	enqueue("c2", recipient(1, 22))
 	require.NoError(t, e.payer.Tick(c))
 	e.sim.Commit()
-	require.NoError(t, e.sender.Tick(c))
+	tick(t, e.sender)
 	for _, id := range []string{"c0", "c2"} {
 		w, err := e.db.Withdrawal(c, id)
 		require.NoError(t, err)
@@ -338,7 +338,7 @@ func TestLoneWithdrawalGas(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, e.payer.Tick(c))
 		e.sim.Commit()
-		require.NoError(t, e.sender.Tick(c))
+		tick(t, e.sender)
 		w, err = e.db.Withdrawal(c, w.ID)
 		require.NoError(t, err)
 		require.Equal(t, withdraw.Completed, w.Status)

@@ -138,6 +138,13 @@ func (e *sendEnv) fund(tb testing.TB, a common.Address, wei *big.Int) {
 func (e *sendEnv) mine(tb testing.TB, s *evm.Sender) {
 	tb.Helper()
 	e.sim.Commit()
+	tick(tb, s)
+}
+
+// tick runs a Sender's Tick, again while the node answers it is still
+// indexing the last block's transactions (unavailable: Run retries).
+func tick(tb testing.TB, s *evm.Sender) {
+	tb.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := s.Tick(ctx(tb))
