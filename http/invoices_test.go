@@ -578,7 +578,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 	// answer not recorded yet.
 	h := requestHash("POST", path, []byte(body))
 	_, created, err := m.DB.ReserveIdempotent(context.Background(), chengdui.Idempotent{Scope: "store:" + m.StoreID + " POST /api/v1/invoices/{invoiceId}/status",
-		Key: "k1", RequestHash: h, CreatedAt: m.Now()})
+		Key: "k1", RequestHash: h, CreatedAt: time.Now()}) // the server's clock: in flight, not stale
 	require.NoError(t, err)
 	require.True(t, created)
 	status, _, b := m.do(t, "POST", path, key, body, "Idempotency-Key", "k1")
