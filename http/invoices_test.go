@@ -550,7 +550,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 	// A key whose first request is in flight.
 	_, created, err := m.DB.ReserveIdempotent(context.Background(), chengdui.Idempotent{Scope: "store:" + m.StoreID + " POST /api/v1/stores/{storeId}/invoices",
-		Key: "in-flight", RequestHash: "x", CreatedAt: m.Now()})
+		Key: "in-flight", RequestHash: "x", CreatedAt: time.Now()})
 	require.NoError(t, err)
 	require.True(t, created)
 	status, _, b = m.do(t, "POST", path, key, body, "Idempotency-Key", "in-flight")
