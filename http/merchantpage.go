@@ -44,17 +44,8 @@ type refundRow struct{ ID, Time, InvoiceID, Amount, State string }
 // settlements, payouts, refunds and settlement profile. Read-only; every
 // change goes through the API (second factor included).
 func (s *Server) handleMerchantPage(w nethttp.ResponseWriter, r *nethttp.Request) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		nethttp.Redirect(w, r, "/login", nethttp.StatusSeeOther)
-		return
-	}
-	u, err := s.cfg.Wallets.Authenticate(r.Context(), c.Value)
-	if chengdui.ErrorCode(err) == chengdui.EUnauthorized {
-		nethttp.Redirect(w, r, "/login", nethttp.StatusSeeOther)
-		return
-	} else if err != nil {
-		s.pageError(w, r, err)
+	u, ok := s.pageUser(w, r)
+	if !ok {
 		return
 	}
 	stores, err := s.cfg.Merchants.Stores(r.Context(), u.ID)

@@ -192,19 +192,29 @@ func (s *Server) handleLogoutForm(w nethttp.ResponseWriter, r *nethttp.Request) 
 	nethttp.Redirect(w, r, "/login", nethttp.StatusSeeOther)
 }
 
-// handleWalletPage shows the logged-in user's balances and addresses.
-func (s *Server) handleWalletPage(w nethttp.ResponseWriter, r *nethttp.Request) {
+// pageUser is the user a page's session cookie names; without a valid
+// one it sends the browser to the login page and reports false.
+func (s *Server) pageUser(w nethttp.ResponseWriter, r *nethttp.Request) (chengdui.User, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		nethttp.Redirect(w, r, "/login", nethttp.StatusSeeOther)
-		return
+		return chengdui.User{}, false
 	}
 	u, err := s.cfg.Wallets.Authenticate(r.Context(), c.Value)
 	if chengdui.ErrorCode(err) == chengdui.EUnauthorized {
 		nethttp.Redirect(w, r, "/login", nethttp.StatusSeeOther)
-		return
+		return chengdui.User{}, false
 	} else if err != nil {
 		s.pageError(w, r, err)
+		return chengdui.User{}, false
+	}
+	return u, true
+}
+
+// handleWalletPage shows the logged-in user's balances and addresses.
+func (s *Server) handleWalletPage(w nethttp.ResponseWriter, r *nethttp.Request) {
+	u, ok := s.pageUser(w, r)
+	if !ok {
 		return
 	}
 	wallet, err := s.cfg.Wallets.Wallet(r.Context(), u.ID)

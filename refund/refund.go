@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"strconv"
 	"time"
 
 	"chengdui"
@@ -200,18 +201,7 @@ func WithdrawalID(id string, attempt uint32) string {
 	return "rf-" + id + "-" + itoa(attempt)
 }
 
-func itoa(n uint32) string {
-	var b [10]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
-}
+func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
 // Filter selects refunds, oldest first (CreatedAt, then ID). Zero values
 // mean any; refunds being created are never listed.
