@@ -79,19 +79,10 @@ func startDevPayouts(ctx context.Context, db database, eng *ledger.Engine, withd
 		rails[c] = client
 	}
 	pcfg := payout.Config{Store: store, Ledger: eng, Assets: assets, Rails: rails, Log: log, ApprovalAbove: devApprovalAbove()}
-	var chain *payout.ChainSender
-	if withdrawals != nil {
-		// Crypto payouts go out through the chains' payers, batched.
-		chain = payout.NewChainSender(withdrawals)
-		pcfg.Crypto = chain
-	}
-	if d.Service, err = payout.New(pcfg); err != nil {
+	if d.Service, err = newPayoutService(pcfg, withdrawals); err != nil {
 		ln.Close()
 		d.Stop()
 		return nil, err
-	}
-	if chain != nil {
-		chain.Attach(d.Service)
 	}
 	srv := &nethttp.Server{ReadHeaderTimeout: 5 * time.Second, Handler: nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		if r.Method != nethttp.MethodPost || r.URL.Path != "/callback" {
@@ -146,6 +137,25 @@ func devApprovalAbove() map[string]chengdui.Amount {
 		out[asset], _ = chengdui.ParseDecimal(v.amount, v.dec) // fixed literals
 	}
 	return out
+}
+
+// newPayoutService builds the payout service of cfg; with withdrawals (a
+// signing hot wallet) crypto payouts go out through the chains' payers,
+// batched.
+func newPayoutService(cfg payout.Config, withdrawals *withdraw.Service) (*payout.Service, error) {
+	var chain *payout.ChainSender
+	if withdrawals != nil {
+		chain = payout.NewChainSender(withdrawals)
+		cfg.Crypto = chain
+	}
+	svc, err := payout.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if chain != nil {
+		chain.Attach(svc)
+	}
+	return svc, nil
 }
 
 // startBank serves the bank on a free loopback port.

@@ -97,17 +97,9 @@ func startServePayouts(ctx context.Context, c payoutsConfig, db database, eng *l
 		}
 		cfg.Rails["EUR"] = sepaRail
 	}
-	var chain *payout.ChainSender
-	if withdrawals != nil {
-		chain = payout.NewChainSender(withdrawals)
-		cfg.Crypto = chain
-	}
-	svc, err := payout.New(cfg)
+	svc, err := newPayoutService(cfg, withdrawals)
 	if err != nil {
 		return nil, nil, err
-	}
-	if chain != nil {
-		chain.Attach(svc)
 	}
 	if sepaRail != nil {
 		if err := resubmitLostSEPA(ctx, store, sepaRail, log); err != nil {
